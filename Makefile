@@ -1,0 +1,56 @@
+# finguard — the two commands a newcomer needs:
+#   make run    install dependencies if missing, build, start the server (SQLite, ./var)
+#   make test   build and run every test, then the same suite under ASan+UBSan
+# and: make bench (benchmarks table), make fuzz (libFuzzer, clang), make format, make clean.
+BUILD       ?= build
+ASAN_BUILD  ?= build-asan
+BENCH_BUILD ?= build-bench
+FUZZ_BUILD  ?= build-fuzz
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+DATA_DIR    ?= $(CURDIR)/var
+CTEST_ARGS  ?= --output-on-failure --timeout 900
+
+.PHONY: all deps build run test test-fast test-asan bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Starts finguard on https://127.0.0.1:8443 with its data (database, self-signed TLS
+# certificate, logs, outbox) in ./var. Stop it with Ctrl-C (graceful shutdown).
+run: build
+	@mkdir -p $(DATA_DIR)
+	$(BUILD)/finguard serve --config etc/finguard.ini --data-dir $(DATA_DIR)
+
+test: test-fast test-asan
+
+test-fast: build
+	@cd $(BUILD) && ctest $(CTEST_ARGS) -j $(JOBS)
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFG_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ctest $(CTEST_ARGS) -j $(JOBS)
+
+bench:
+	@scripts/install-deps.sh --bench
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BENCH_BUILD) -j $(JOBS)
+	@scripts/bench.sh $(BENCH_BUILD)
+
+fuzz: deps
+	@command -v clang >/dev/null || (echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev)"; exit 2)
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFG_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/fuzz.sh $(FUZZ_BUILD)
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'bench/*.c' 'fuzz/*.c')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

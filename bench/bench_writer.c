@@ -1,0 +1,206 @@
+/*
+ * bench_writer.c — what group commit buys: the store's writer against plain SQLite.
+ *
+ * (a) 64 submitter threads call fg_store_write() with a one-row INSERT intent as fast as
+ *     they can for --seconds (or until 2 000 000 intents): acknowledged intents per second,
+ *     and the mean batch size from the store's stats.
+ * (b) The baseline: one thread, one row per transaction (BEGIN IMMEDIATE; INSERT; COMMIT)
+ *     through the same SQLite backend (WAL, synchronous=FULL) for the same time.
+ * (c) The ratio (a)/(b).
+ * Both run on a fresh database in a temporary directory (under argv's directory if one is
+ * given, else /tmp) that is removed afterwards. Output contract (scripts/bench.sh):
+ * stdout holds only "BENCH <name> <value> <unit>" lines; everything else goes to stderr.
+ *
+ * Usage: bench_writer [--seconds N] [DIR]
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "store/store.h"
+
+#define SUBMITTERS 64
+#define INTENTS_MAX 2000000L
+#define SECONDS_DEFAULT 5
+#define SECONDS_MAX 3600
+
+static const char *const insert_sql =
+    "INSERT INTO diag_write (payload, created_ms) VALUES (?1, ?2)";
+
+static fg_rc insert_fn(fg_conn *conn, void *arg)
+{
+    struct fg_val p[2] = {FG_VSTR((const char *)arg), FG_VINT(fg_time_wall_ms())};
+    return fg_conn_exec(conn, insert_sql, p, 2, NULL, NULL, NULL);
+}
+
+struct run {
+    fg_store *store;
+    uint64_t deadline_ns;
+    atomic_long issued;   /* intents claimed (bounded by INTENTS_MAX) */
+    atomic_long ok;       /* intents acknowledged FG_OK */
+    atomic_long failed;
+};
+
+static void *submitter(void *arg)
+{
+    struct run *r = arg;
+    char payload[] = "bench-writer-payload";
+    while (fg_time_mono_ns() < r->deadline_ns) {
+        if (atomic_fetch_add(&r->issued, 1) >= INTENTS_MAX)
+            break;
+        if (fg_store_write(r->store, insert_fn, payload) == FG_OK)
+            atomic_fetch_add(&r->ok, 1);
+        else
+            atomic_fetch_add(&r->failed, 1);
+    }
+    return NULL;
+}
+
+static int bench_store(const char *db, unsigned seconds, double *per_s, double *mean_batch)
+{
+    struct fg_store_options opt = {.path = db};
+    struct run r = {.store = NULL};
+    if (fg_store_open(&opt, &r.store) != FG_OK) {
+        fprintf(stderr, "bench_writer: cannot open the store at %s\n", db);
+        return -1;
+    }
+    pthread_t th[SUBMITTERS];
+    uint64_t start_ns = fg_time_mono_ns();
+    r.deadline_ns = start_ns + (uint64_t)seconds * 1000000000ull;
+    int started = 0;
+    for (; started < SUBMITTERS; started++)
+        if (pthread_create(&th[started], NULL, submitter, &r) != 0)
+            break;
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    double elapsed_s = (double)(fg_time_mono_ns() - start_ns) / 1e9;
+    struct fg_store_stats st;
+    fg_store_stats(r.store, &st);
+    fg_store_close(r.store);
+    long ok = atomic_load(&r.ok), failed = atomic_load(&r.failed);
+    fprintf(stderr, "writer: %d threads, %ld intents ok, %ld failed, %llu batches in %.2f s\n",
+            started, ok, failed, (unsigned long long)st.batches, elapsed_s);
+    if (started != SUBMITTERS || failed != 0 || st.batches == 0)
+        return -1;
+    *per_s = (double)ok / elapsed_s;
+    *mean_batch = (double)st.batch_size_sum / (double)st.batches;
+    return 0;
+}
+
+static fg_rc one_row_tx(const struct fg_store_ops *ops, fg_conn *c)
+{
+    static const char payload[] = "bench-sqlite-payload";
+    struct fg_val p[2] = {FG_VSTR(payload), FG_VINT(fg_time_wall_ms())};
+    fg_rc rc = ops->begin(c);
+    if (rc == FG_OK)
+        rc = ops->exec(c, insert_sql, p, 2, NULL, NULL, NULL);
+    if (rc == FG_OK)
+        rc = ops->commit(c);
+    else
+        (void)ops->rollback(c);
+    return rc;
+}
+
+static int bench_sqlite(const char *db, unsigned seconds, double *per_s)
+{
+    const struct fg_store_ops *ops = fg_store_sqlite_ops();
+    fg_conn *c;
+    if (ops->open(ops, db, 0, &c) != FG_OK ||
+        ops->exec_script(c, "CREATE TABLE diag_write (id INTEGER PRIMARY KEY, payload TEXT "
+                            "NOT NULL, created_ms INTEGER NOT NULL);") != FG_OK) {
+        fprintf(stderr, "bench_writer: cannot set up the SQLite baseline at %s\n", db);
+        return -1;
+    }
+    uint64_t start_ns = fg_time_mono_ns();
+    uint64_t deadline_ns = start_ns + (uint64_t)seconds * 1000000000ull;
+    long rows = 0;
+    fg_rc rc = FG_OK;
+    while (rc == FG_OK && rows < INTENTS_MAX && fg_time_mono_ns() < deadline_ns) {
+        rc = one_row_tx(ops, c);
+        rows += rc == FG_OK;
+    }
+    double elapsed_s = (double)(fg_time_mono_ns() - start_ns) / 1e9;
+    ops->close(c);
+    fprintf(stderr, "sqlite: %ld one-row transactions in %.2f s (%s)\n", rows, elapsed_s,
+            fg_rc_name(rc));
+    if (rc != FG_OK || rows == 0)
+        return -1;
+    *per_s = (double)rows / elapsed_s;
+    return 0;
+}
+
+/* Remove the files of our temporary directory (flat: a database and its WAL/SHM). */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char path[PATH_MAX];
+            int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (n > 0 && (size_t)n < sizeof path)
+                unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int parse_args(int argc, char **argv, unsigned *seconds, const char **parent)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || v < 1 || v > SECONDS_MAX)
+                return -1;
+            *seconds = (unsigned)v;
+        } else if (argv[i][0] != '-') {
+            *parent = argv[i];
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned seconds = SECONDS_DEFAULT;
+    const char *parent = "/tmp";
+    if (parse_args(argc, argv, &seconds, &parent) != 0) {
+        fprintf(stderr, "usage: bench_writer [--seconds N (1..%d)] [DIR]\n", SECONDS_MAX);
+        return 2;
+    }
+    fg_log_set_level(FG_LOG_WARN);
+    char dir[PATH_MAX], db_store[PATH_MAX + 32], db_sqlite[PATH_MAX + 32];
+    int n = snprintf(dir, sizeof dir, "%s/fg-bench-writer-XXXXXX", parent);
+    if (n <= 0 || (size_t)n >= sizeof dir || mkdtemp(dir) == NULL) {
+        fprintf(stderr, "bench_writer: cannot create a directory under %s\n", parent);
+        return 1;
+    }
+    snprintf(db_store, sizeof db_store, "%s/store.db", dir);
+    snprintf(db_sqlite, sizeof db_sqlite, "%s/sqlite.db", dir);
+    double writer_per_s = 0, mean_batch = 0, sqlite_per_s = 0;
+    int failed = bench_store(db_store, seconds, &writer_per_s, &mean_batch) != 0 ||
+                 bench_sqlite(db_sqlite, seconds, &sqlite_per_s) != 0;
+    remove_dir(dir);
+    if (failed) {
+        fprintf(stderr, "bench_writer: failed\n");
+        return 1;
+    }
+    printf("BENCH writer_intents_per_s %.0f ops/s\n", writer_per_s);
+    printf("BENCH writer_mean_batch %.1f intents\n", mean_batch);
+    printf("BENCH sqlite_one_row_tx_per_s %.0f ops/s\n", sqlite_per_s);
+    printf("BENCH writer_vs_sqlite_ratio %.1f x\n", writer_per_s / sqlite_per_s);
+    return 0;
+}

@@ -1,0 +1,543 @@
+/*
+ * call.c — one HTTP request from h2o's handler callback to the response.
+ *
+ * fg_http_on_req() runs on the loop thread: it stamps a request id, checks the header
+ * budget, routes (404 / 405 + Allow), authorizes against the route's declared
+ * permission, enforces the JSON body rules (415, 413, 400), and calls the handler. Every
+ * answer goes through send_response(), which adds the headers every response carries
+ * (X-Request-Id, Cache-Control: no-store, nosniff, a JSON content type) and records
+ * metrics.
+ *
+ * Hand-offs: a job (malloc'd, so it may outlive the request) is tied to the request's
+ * memory pool by a small "slot" allocated with h2o_mem_alloc_shared(); if the client
+ * goes away, h2o disposes the pool and the dispose callback clears job->call. The worker
+ * or the writer posts the finished job back through the loop's multithread queue;
+ * fg_http_on_done() runs the completion on the loop thread with call or NULL. Both the
+ * dispose callback and the completion run on the loop thread, so no lock is needed.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <openssl/crypto.h>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "http/internal.h"
+
+struct fg_call {
+    h2o_req_t *req;
+    struct fg_loop *loop;
+    const struct fg_route *route;
+    size_t route_index;
+    struct fg_router_params params;
+    json_t *body;
+    uint64_t start_ns;
+    int answered;
+    int deferred;
+    char request_id[32];
+};
+
+/* ---- accessors ------------------------------------------------------------------------- */
+
+struct fg_app *fg_call_app(struct fg_call *c)
+{
+    return c->loop->srv->app;
+}
+
+const struct fg_route *fg_call_route(struct fg_call *c)
+{
+    return c->route;
+}
+
+const char *fg_call_request_id(struct fg_call *c)
+{
+    return c->request_id;
+}
+
+void *fg_call_alloc(struct fg_call *c, size_t n)
+{
+    return h2o_mem_alloc_pool(&c->req->pool, n);
+}
+
+static char *pool_strndup(struct fg_call *c, const char *p, size_t n)
+{
+    char *s = fg_call_alloc(c, n + 1);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+const char *fg_call_param(struct fg_call *c, int i)
+{
+    if (i < 0 || i >= c->params.count)
+        return NULL;
+    return pool_strndup(c, c->params.v[i].p, c->params.v[i].n);
+}
+
+json_t *fg_call_body(struct fg_call *c)
+{
+    return c->body;
+}
+
+const char *fg_call_query(struct fg_call *c, const char *name)
+{
+    h2o_req_t *req = c->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    const char *p = req->path.base + req->query_at + 1;
+    const char *end = req->path.base + req->path.len;
+    size_t name_len = strlen(name);
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *item_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(item_end - p));
+        const char *key_end = eq ? eq : item_end;
+        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0) {
+            const char *v = eq ? eq + 1 : item_end;
+            return pool_strndup(c, v, (size_t)(item_end - v));
+        }
+        p = item_end + 1;
+    }
+    return NULL;
+}
+
+const char *fg_call_header(struct fg_call *c, const char *lowercase_name)
+{
+    ssize_t i = h2o_find_header_by_str(&c->req->headers, lowercase_name, strlen(lowercase_name), -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    return pool_strndup(c, v.base, v.len);
+}
+
+const char *fg_call_peer(struct fg_call *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss);
+    char *buf = fg_call_alloc(c, INET6_ADDRSTRLEN);
+    buf[0] = '\0';
+    if (len == 0)
+        return buf;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, INET6_ADDRSTRLEN);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, INET6_ADDRSTRLEN);
+    return buf;
+}
+
+/* ---- responses ------------------------------------------------------------------------- */
+
+void fg_call_add_header(struct fg_call *c, const char *name, const char *value)
+{
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 0, NULL,
+                          value, strlen(value));
+}
+
+static void send_response(struct fg_call *c, int status, const char *content_type,
+                          const char *body, size_t len)
+{
+    assert(!c->answered);
+    h2o_req_t *req = c->req;
+    c->answered = 1;
+    req->res.status = status;
+    req->res.reason = "";
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                   strlen(content_type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+                          c->request_id, strlen(c->request_id));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL,
+                          H2O_STRLIT("DENY"));
+    if (c->loop->srv->cfg->server_tls)
+        h2o_add_header_by_str(&req->pool, &req->res.headers,
+                              H2O_STRLIT("strict-transport-security"), 0, NULL,
+                              H2O_STRLIT("max-age=31536000"));
+    uint64_t dur = fg_time_mono_ns() - c->start_ns;
+    char method[8] = "other";
+    if (req->method.len < sizeof method) {
+        memcpy(method, req->method.base, req->method.len);
+        method[req->method.len] = '\0';
+    }
+    fg_metrics_record(c->loop->srv->metrics, c->route ? c->route_index : FG_METRICS_ROUTE_NONE,
+                      c->route ? c->route->method : method, status, dur);
+    if (status >= 500)
+        fg_log(FG_LOG_WARN, "http.server_error", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("route", c->route ? c->route->name : "none"), FG_LF_INT("status", status));
+    else if (fg_log_get_level() == FG_LOG_DEBUG)
+        fg_log(FG_LOG_DEBUG, "http.request", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("route", c->route ? c->route->name : "none"), FG_LF_INT("status", status),
+               FG_LF_INT("duration_us", dur / 1000));
+    h2o_send_inline(req, body, len);
+}
+
+void fg_reply_text(struct fg_call *c, int status, const char *content_type, const char *text,
+                   size_t len)
+{
+    send_response(c, status, content_type, text, len);
+}
+
+void fg_reply_json(struct fg_call *c, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        fg_reply_error(c, 500, "internal", "internal error", NULL);
+        return;
+    }
+    send_response(c, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+void fg_reply_error(struct fg_call *c, int status, const char *code, const char *message,
+                    const char *field)
+{
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string(code));
+    json_object_set_new(err, "message", json_string(message));
+    if (field != NULL)
+        json_object_set_new(err, "field", json_string(field));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "error", err);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (text == NULL) { /* out of memory: a fixed body still keeps the shape */
+        static const char fallback[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+        send_response(c, 500, "application/json", fallback, sizeof fallback - 1);
+        return;
+    }
+    send_response(c, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+int fg_http_status_of(fg_rc rc, const char **code)
+{
+    switch (rc) {
+    case FG_OK:
+        *code = "ok";
+        return 200;
+    case FG_ERR_INVALID:
+    case FG_ERR_LIMIT:
+    case FG_ERR_UNSUPPORTED:
+        *code = "invalid_argument";
+        return 400;
+    case FG_ERR_UNAUTHENTICATED:
+        *code = "unauthenticated";
+        return 401;
+    case FG_ERR_PERMISSION:
+        *code = "permission_denied";
+        return 403;
+    case FG_ERR_NOT_FOUND:
+        *code = "not_found";
+        return 404;
+    case FG_ERR_CONFLICT:
+        *code = "conflict";
+        return 409;
+    case FG_ERR_TOO_LARGE:
+        *code = "payload_too_large";
+        return 413;
+    case FG_ERR_POLICY:
+        *code = "policy_violation";
+        return 422;
+    case FG_ERR_LOCKED:
+        *code = "locked";
+        return 423;
+    case FG_ERR_RATE_LIMITED:
+        *code = "rate_limited";
+        return 429;
+    case FG_ERR_SEALED:
+        *code = "sealed";
+        return 503;
+    case FG_ERR_BUSY:
+    case FG_ERR_SHUTDOWN:
+    case FG_ERR_TIMEOUT:
+    case FG_ERR_DISK_FULL:
+        *code = "unavailable";
+        return 503;
+    default:
+        *code = "internal";
+        return 500;
+    }
+}
+
+void fg_reply_rc(struct fg_call *c, fg_rc rc, const char *field)
+{
+    const char *code;
+    int status = fg_http_status_of(rc, &code);
+    if (status == 503 && rc != FG_ERR_SEALED)
+        fg_call_add_header(c, "retry-after", "1");
+    if (status >= 500 && rc != FG_ERR_SEALED)
+        fg_log(FG_LOG_ERROR, "http.failure", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("rc", fg_rc_name(rc)));
+    fg_reply_error(c, status, code, fg_rc_str(rc), field);
+}
+
+void fg_reply_json_error(struct fg_call *c, const struct fg_json_error *err)
+{
+    fg_reply_error(c, 400, "invalid_argument", err->message, err->field);
+}
+
+/* ---- hand-offs ------------------------------------------------------------------------- */
+
+static void on_req_dispose(void *p)
+{
+    struct fg_job **slot = p;
+    if (*slot != NULL) {
+        (*slot)->call = NULL;
+        (*slot)->slot = NULL;
+    }
+}
+
+static struct fg_job *job_new(struct fg_call *c, fg_call_done_fn done, void *arg)
+{
+    struct fg_server *s = c->loop->srv;
+    if (atomic_load(&s->inflight_total) >= s->inflight_max)
+        return NULL;
+    struct fg_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->loop = c->loop;
+    job->call = c;
+    job->done = done;
+    job->arg = arg;
+    job->slot = h2o_mem_alloc_shared(&c->req->pool, sizeof *job->slot, on_req_dispose);
+    *job->slot = job;
+    return job;
+}
+
+static void job_started(struct fg_job *job)
+{
+    struct fg_server *s = job->loop->srv;
+    job->call->deferred = 1;
+    job->loop->inflight++;
+    atomic_fetch_add(&s->inflight_total, 1);
+    fg_metrics_inflight_add(s->metrics, 1);
+}
+
+static void job_abandon(struct fg_job *job)
+{
+    if (job->slot)
+        *job->slot = NULL;
+    free(job);
+}
+
+static void post_back(struct fg_job *job)
+{
+    h2o_multithread_send_message(&job->loop->done_receiver, &job->msg);
+}
+
+static void writer_done(struct fg_intent *intent)
+{
+    struct fg_job *job = intent->done_ctx;
+    job->rc = intent->rc;
+    post_back(job);
+}
+
+static void pool_run(struct fg_pool_job *pj)
+{
+    struct fg_job *job = H2O_STRUCT_FROM_MEMBER(struct fg_job, pool_job, pj);
+    job->rc = job->work(job->arg);
+    post_back(job);
+}
+
+static fg_rc busy(struct fg_call *c, fg_rc rc)
+{
+    fg_reply_rc(c, rc == FG_ERR_SHUTDOWN ? FG_ERR_SHUTDOWN : FG_ERR_BUSY, NULL);
+    return FG_ERR_BUSY;
+}
+
+fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg, fg_call_done_fn done)
+{
+    assert(c != NULL && fn != NULL && done != NULL && !c->answered);
+    struct fg_job *job = job_new(c, done, arg);
+    if (job == NULL)
+        return busy(c, FG_ERR_BUSY);
+    job->intent.fn = fn;
+    job->intent.arg = arg;
+    job->intent.done = writer_done;
+    job->intent.done_ctx = job;
+    fg_rc rc = fg_store_submit(fg_call_app(c)->store, &job->intent);
+    if (rc) {
+        job_abandon(job);
+        return busy(c, rc);
+    }
+    job_started(job);
+    return FG_OK;
+}
+
+fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg, fg_call_done_fn done)
+{
+    assert(c != NULL && fn != NULL && done != NULL && !c->answered);
+    struct fg_job *job = job_new(c, done, arg);
+    if (job == NULL)
+        return busy(c, FG_ERR_BUSY);
+    job->work = fn;
+    job->pool_job.run = pool_run;
+    fg_rc rc = fg_pool_submit(c->loop->srv->workers, &job->pool_job);
+    if (rc) {
+        job_abandon(job);
+        return busy(c, rc);
+    }
+    job_started(job);
+    return FG_OK;
+}
+
+void fg_http_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct fg_loop *l = H2O_STRUCT_FROM_MEMBER(struct fg_loop, done_receiver, receiver);
+    struct fg_server *s = l->srv;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&msg->link);
+        struct fg_job *job = H2O_STRUCT_FROM_MEMBER(struct fg_job, msg, msg);
+        assert(job->loop == l);
+        if (job->slot)
+            *job->slot = NULL;
+        struct fg_call *c = job->call;
+        l->inflight--;
+        atomic_fetch_sub(&s->inflight_total, 1);
+        fg_metrics_inflight_add(s->metrics, -1);
+        if (c != NULL)
+            c->deferred = 0;
+        job->done(c, job->arg, job->rc);
+        if (c != NULL && !c->answered && !c->deferred) {
+            fg_log(FG_LOG_ERROR, "http.unanswered", FG_LF_STR("request_id", c->request_id));
+            fg_reply_error(c, 500, "internal", "internal error", NULL);
+        }
+        free(job);
+    }
+}
+
+/* ---- the request path ------------------------------------------------------------------ */
+
+static int authorize(struct fg_call *c, const char *permission)
+{
+    if (strcmp(permission, FG_PERM_PUBLIC) == 0)
+        return 1;
+    const struct fg_config *cfg = c->loop->srv->cfg;
+    if (strcmp(permission, "metrics") == 0) {
+        if (cfg->server_metrics_token[0] == '\0')
+            return 1; /* open; the listener is loopback or metrics were configured so */
+        const char *auth = fg_call_header(c, "authorization");
+        size_t want = strlen(cfg->server_metrics_token);
+        if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != want)
+            return 0;
+        return CRYPTO_memcmp(auth + 7, cfg->server_metrics_token, want) == 0;
+    }
+    if (strcmp(permission, "diag") == 0)
+        return cfg->diag_write_probe; /* registered only on loopback with the probe on */
+    /* Identity and roles arrive with the IAM layer; until then nothing else is reachable. */
+    return 0;
+}
+
+static size_t header_bytes(const h2o_req_t *req)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        total += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return total;
+}
+
+static int content_type_is_json(struct fg_call *c)
+{
+    ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0)
+        return 0;
+    h2o_iovec_t v = c->req->headers.entries[i].value;
+    static const char want[] = "application/json";
+    size_t n = sizeof want - 1;
+    if (v.len < n || strncasecmp(v.base, want, n) != 0)
+        return 0;
+    return v.len == n || v.base[n] == ';' || v.base[n] == ' ';
+}
+
+static void dispatch(struct fg_call *c)
+{
+    h2o_req_t *req = c->req;
+    struct fg_server *s = c->loop->srv;
+    if (header_bytes(req) > FG_HTTP_HEADER_BYTES_MAX) {
+        fg_reply_error(c, 431, "header_too_large", "request headers are too large", NULL);
+        return;
+    }
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (req->path.len > FG_HTTP_PATH_MAX) {
+        fg_reply_error(c, 414, "uri_too_long", "request target is too long", NULL);
+        return;
+    }
+    char allow[64];
+    const struct fg_route *route = NULL;
+    enum fg_router_result m =
+        fg_router_match(s->router, req->method.base, req->method.len, req->path.base, path_len,
+                        &route, &c->params, allow, sizeof allow);
+    if (m == FG_ROUTE_NOT_FOUND) {
+        fg_reply_error(c, 404, "not_found", "no such resource", NULL);
+        return;
+    }
+    if (m == FG_ROUTE_BAD_METHOD) {
+        fg_call_add_header(c, "allow", allow);
+        fg_reply_error(c, 405, "method_not_allowed", "method not allowed for this resource",
+                       NULL);
+        return;
+    }
+    c->route = route;
+    c->route_index = fg_router_index_of(s->router, route);
+    if (!authorize(c, route->permission)) {
+        fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
+        return;
+    }
+    if (route->flags & FG_ROUTE_JSON_BODY) {
+        if (!content_type_is_json(c)) {
+            fg_reply_error(c, 415, "unsupported_media_type",
+                           "Content-Type must be application/json", NULL);
+            return;
+        }
+        if (req->entity.len > s->body_max) {
+            fg_reply_error(c, 413, "payload_too_large", "request body is too large", NULL);
+            return;
+        }
+        struct fg_json_error jerr;
+        if (fg_json_parse_body(req->entity.base, req->entity.len, &c->body, &jerr) != FG_OK) {
+            fg_reply_json_error(c, &jerr);
+            return;
+        }
+    }
+    route->fn(c);
+    if (!c->answered && !c->deferred) {
+        fg_log(FG_LOG_ERROR, "http.unanswered", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("route", route->name));
+        fg_reply_error(c, 500, "internal", "internal error", NULL);
+    }
+}
+
+static void on_call_dispose(void *p)
+{
+    struct fg_call *c = p;
+    json_decref(c->body);
+    c->body = NULL;
+}
+
+int fg_http_on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    struct fg_loop *l = (struct fg_loop *)req->conn->ctx; /* ctx is the loop's first member */
+    struct fg_call *c = h2o_mem_alloc_shared(&req->pool, sizeof *c, on_call_dispose);
+    memset(c, 0, sizeof *c);
+    c->req = req;
+    c->loop = l;
+    c->start_ns = fg_time_mono_ns();
+    snprintf(c->request_id, sizeof c->request_id, "%s%02x%010llx", l->srv->id_prefix,
+             l->index & 0xffu, (unsigned long long)++l->next_id);
+    dispatch(c);
+    return 0;
+}

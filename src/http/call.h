@@ -1,0 +1,87 @@
+/*
+ * call.h — what a route handler sees: one HTTP call, its inputs, and the ways to answer.
+ *
+ * A handler runs on an event-loop thread and must never block. It either answers at
+ * once (fg_reply_*) or hands work off and returns:
+ *   - fg_call_write(): a write intent for the store's single writer (group commit);
+ *   - fg_call_defer(): any other waiting work (hashing, slow reads) on the bounded
+ *     worker pool.
+ * The completion runs back on the same loop thread. If the client went away meanwhile,
+ * the completion still runs (so the handler can free its argument) but with call == NULL.
+ * Every call is answered exactly once; the server answers 500 (logged) if a handler
+ * returns without answering or deferring.
+ *
+ * Memory: strings handed to fg_reply_* are copied; json_t bodies are stolen (decref'd).
+ * fg_call_alloc() memory lives until the call ends.
+ */
+#ifndef FG_HTTP_CALL_H
+#define FG_HTTP_CALL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "base/rc.h"
+#include "http/json.h"
+#include "http/router.h"
+#include "store/store.h"
+
+struct fg_call;
+
+/* Services the handlers reach. Owned by the server's owner (cli serve). */
+struct fg_metrics;
+struct fg_app {
+    const struct fg_config *cfg;
+    fg_store *store;
+    struct fg_metrics *metrics; /* set by the server */
+};
+
+struct fg_app *fg_call_app(struct fg_call *c);
+const struct fg_route *fg_call_route(struct fg_call *c);
+const char *fg_call_request_id(struct fg_call *c);
+/* Path parameter i ({id} …) — NUL-terminated copy, or NULL. */
+const char *fg_call_param(struct fg_call *c, int i);
+/* The parsed JSON body (routes with FG_ROUTE_JSON_BODY), borrowed. */
+json_t *fg_call_body(struct fg_call *c);
+/* Query parameter value (first occurrence, not decoded), NUL-terminated copy or NULL. */
+const char *fg_call_query(struct fg_call *c, const char *name);
+/* Request header value (NUL-terminated copy) or NULL. */
+const char *fg_call_header(struct fg_call *c, const char *lowercase_name);
+/* Peer address as text ("127.0.0.1"). */
+const char *fg_call_peer(struct fg_call *c);
+/* Memory that lives as long as the call. */
+void *fg_call_alloc(struct fg_call *c, size_t n);
+
+/* ---- answers -------------------------------------------------------------------------- */
+void fg_reply_json(struct fg_call *c, int status, json_t *body);
+void fg_reply_text(struct fg_call *c, int status, const char *content_type, const char *text,
+                   size_t len);
+/* The API error shape: {"error":{"code":…,"message":…,"field":…}}. */
+void fg_reply_error(struct fg_call *c, int status, const char *code, const char *message,
+                    const char *field);
+/* Map an fg_rc to the API's status and code (http/status.c); message from fg_rc_str. */
+void fg_reply_rc(struct fg_call *c, fg_rc rc, const char *field);
+/* 400 invalid_argument from a JSON validation error. */
+void fg_reply_json_error(struct fg_call *c, const struct fg_json_error *err);
+void fg_call_add_header(struct fg_call *c, const char *name, const char *value);
+
+/* ---- hand-offs ------------------------------------------------------------------------- */
+/* Completion on the loop thread; call == NULL if the client is gone. */
+typedef void (*fg_call_done_fn)(struct fg_call *c, void *arg, fg_rc rc);
+
+/* Submit fn(arg) to the writer; done runs on this loop after the batch is final. On a
+ * full queue this answers 503 itself and returns FG_ERR_BUSY (done is not called — free
+ * arg yourself). */
+FG_MUST_CHECK fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg,
+                                  fg_call_done_fn done);
+
+typedef fg_rc (*fg_work_fn)(void *arg);
+/* Run fn(arg) on the worker pool; same contract as fg_call_write. */
+FG_MUST_CHECK fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg,
+                                  fg_call_done_fn done);
+
+/* rc → HTTP status and API code. */
+int fg_http_status_of(fg_rc rc, const char **code);
+
+#endif
