@@ -70,8 +70,7 @@ int main(int argc, char **argv)
         char path[REPLAY_PATH_MAX];
         int len = snprintf(path, sizeof path, "%s/%s", argv[1], names[i]->d_name);
         struct stat st;
-        if (len > 0 && (size_t)len < sizeof path && stat(path, &st) == 0 &&
-            S_ISREG(st.st_mode)) {
+        if (len > 0 && (size_t)len < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
             if ((unsigned long long)st.st_size > REPLAY_INPUT_MAX) {
                 fprintf(stderr, "replay: %s: larger than %u bytes\n", path, REPLAY_INPUT_MAX);
                 failures++;

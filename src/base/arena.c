@@ -31,7 +31,7 @@ struct fg_arena_chunk {
 };
 
 /* The header rounded up so the data that follows it is aligned. */
-#define ARENA_HEADER_SIZE \
+#define ARENA_HEADER_SIZE                                                                          \
     ((sizeof(struct fg_arena_chunk) + ARENA_ALIGN - 1u) & ~(size_t)(ARENA_ALIGN - 1u))
 
 static unsigned char *chunk_data(struct fg_arena_chunk *c)

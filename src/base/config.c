@@ -50,24 +50,24 @@
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 
-#define CFG_FIELD(field) \
-    offsetof(struct fg_config, field), sizeof(((struct fg_config *)0)->field)
+#define CFG_FIELD(field) offsetof(struct fg_config, field), sizeof(((struct fg_config *)0)->field)
 
 /* Defaults that mirror limits.h are written out as text; test_config checks they agree. */
 const struct fg_config_entry fg_config_table[] = {
     {"server", "address", FG_CFG_STRING, CFG_FIELD(server_address), "127.0.0.1", 1, 255, NULL,
      FG_CFG_IMMUTABLE, "listen address; plain HTTP is allowed only on loopback"},
-    {"server", "port", FG_CFG_INT, CFG_FIELD(server_port), "8443", 0, 65535, NULL,
-     FG_CFG_IMMUTABLE, "listen port; 0 = pick a free port (tests only)"},
-    {"server", "threads", FG_CFG_INT, CFG_FIELD(server_threads), "0", 0, FG_HTTP_THREADS_MAX,
-     NULL, FG_CFG_IMMUTABLE, "event loops; 0 = one per core"},
+    {"server", "port", FG_CFG_INT, CFG_FIELD(server_port), "8443", 0, 65535, NULL, FG_CFG_IMMUTABLE,
+     "listen port; 0 = pick a free port (tests only)"},
+    {"server", "threads", FG_CFG_INT, CFG_FIELD(server_threads), "0", 0, FG_HTTP_THREADS_MAX, NULL,
+     FG_CFG_IMMUTABLE, "event loops; 0 = one per core"},
     {"server", "tls", FG_CFG_BOOL, CFG_FIELD(server_tls), "true", 0, 1, NULL, FG_CFG_IMMUTABLE,
      "serve HTTPS; false = plain HTTP, allowed only on a loopback address"},
     {"server", "tls_cert", FG_CFG_STRING, CFG_FIELD(server_tls_cert), "", 0, 255, NULL,
      FG_CFG_IMMUTABLE, "PEM certificate; empty = self-signed cert generated in the data dir"},
     {"server", "tls_key", FG_CFG_STRING, CFG_FIELD(server_tls_key), "", 0, 255, NULL,
-     FG_CFG_IMMUTABLE, "PEM private key file (the path, not the key); empty = generated with "
-                       "the self-signed cert"},
+     FG_CFG_IMMUTABLE,
+     "PEM private key file (the path, not the key); empty = generated with "
+     "the self-signed cert"},
     {"server", "body_max_bytes", FG_CFG_INT, CFG_FIELD(server_body_max_bytes), "65536", 1024,
      FG_HTTP_BODY_MAX_CEILING, NULL, 0, "largest request body accepted, in bytes"},
     {"server", "inflight_max", FG_CFG_INT, CFG_FIELD(server_inflight_max), "16384", 16,
@@ -116,10 +116,8 @@ static void echo_of(const char *s, char out[CFG_ECHO_MAX + 4])
 
 /* Append "origin: section.name: message\n" (origin omitted when NULL). */
 __attribute__((format(printf, 5, 6))) static void cfg_error(struct fg_buf *errors,
-                                                            const char *origin,
-                                                            const char *section,
-                                                            const char *name,
-                                                            const char *fmt, ...)
+                                                            const char *origin, const char *section,
+                                                            const char *name, const char *fmt, ...)
 {
     if (errors == NULL)
         return;
@@ -261,8 +259,8 @@ static fg_rc set_enum(struct fg_config *cfg, const struct fg_config_entry *e, co
     char allowed[128] = "";
     size_t used = 0;
     for (size_t i = 0; e->choices[i] != NULL; i++) {
-        int n = snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "",
-                         e->choices[i]);
+        int n =
+            snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", e->choices[i]);
         if (n < 0 || (size_t)n >= sizeof allowed - used)
             break;
         used += (size_t)n;
@@ -331,8 +329,8 @@ void fg_config_defaults(struct fg_config *cfg)
     }
 }
 
-fg_rc fg_config_set(struct fg_config *cfg, const char *section, const char *name,
-                    const char *value, const char *origin, struct fg_buf *errors)
+fg_rc fg_config_set(struct fg_config *cfg, const char *section, const char *name, const char *value,
+                    const char *origin, struct fg_buf *errors)
 {
     assert(cfg != NULL);
     assert(section != NULL && name != NULL && value != NULL);
@@ -356,7 +354,7 @@ struct cfg_load {
     const char *text;
     size_t len;
     size_t pos;
-    int line;                       /* number of the line inih is working on */
+    int line; /* number of the line inih is working on */
     int errors_count;
     int first_line[CFG_ENTRIES_MAX]; /* line each setting was first given on; 0 = not yet */
 };
@@ -378,8 +376,7 @@ static void load_error(struct cfg_load *ld, const char *message, const char *det
     ld->errors_count++;
     if (ld->errors == NULL)
         return;
-    fg_rc rc = fg_buf_appendf(ld->errors, "%s:%d: %s%s\n", ld->origin, ld->line, message,
-                              detail);
+    fg_rc rc = fg_buf_appendf(ld->errors, "%s:%d: %s%s\n", ld->origin, ld->line, message, detail);
     (void)rc;
 }
 
@@ -487,8 +484,8 @@ static int cfg_handler(void *user, const char *section, const char *name, const 
     return 1;
 }
 
-fg_rc fg_config_load_string(struct fg_config *cfg, const char *text, size_t len,
-                            const char *origin, struct fg_buf *errors)
+fg_rc fg_config_load_string(struct fg_config *cfg, const char *text, size_t len, const char *origin,
+                            struct fg_buf *errors)
 {
     assert(cfg != NULL);
     assert(text != NULL || len == 0);
@@ -501,8 +498,7 @@ fg_rc fg_config_load_string(struct fg_config *cfg, const char *text, size_t len,
         }
         return FG_ERR_TOO_LARGE;
     }
-    struct cfg_load ld = {.cfg = cfg, .origin = origin, .errors = errors, .text = text,
-                          .len = len};
+    struct cfg_load ld = {.cfg = cfg, .origin = origin, .errors = errors, .text = text, .len = len};
     int rc = ini_parse_stream(cfg_reader, &ld, cfg_handler, &ld);
     if (rc != 0 && ld.errors_count == 0) {
         /* The reader screens what inih rejects, so this is a divergence in inih's rules
@@ -686,8 +682,8 @@ static int entry_check(const struct fg_config *cfg, const struct fg_config_entry
     case FG_CFG_ENUM: {
         const char *nul = memchr(field, '\0', e->size);
         size_t len = nul != NULL ? (size_t)(nul - field) : e->size;
-        if (nul == NULL || (e->type == FG_CFG_STRING &&
-                            ((int64_t)len < e->min || (int64_t)len > e->max))) {
+        if (nul == NULL ||
+            (e->type == FG_CFG_STRING && ((int64_t)len < e->min || (int64_t)len > e->max))) {
             cfg_error(errors, NULL, e->section, e->name, "has an invalid length");
             return 0;
         }
@@ -720,13 +716,13 @@ fg_rc fg_config_validate(const struct fg_config *cfg, struct fg_buf *errors)
     if (!cfg->server_tls && !loopback) {
         cfg_error(errors, NULL, "server", "tls",
                   "plain HTTP (tls = false) is allowed only on a loopback server.address, "
-                  "not '%s'", addr);
+                  "not '%s'",
+                  addr);
         failures++;
     }
     if (cfg->diag_write_probe && !loopback) {
         cfg_error(errors, NULL, "diag", "write_probe",
-                  "the write probe is allowed only on a loopback server.address, not '%s'",
-                  addr);
+                  "the write probe is allowed only on a loopback server.address, not '%s'", addr);
         failures++;
     }
     if ((cfg->server_tls_cert[0] == '\0') != (cfg->server_tls_key[0] == '\0')) {

@@ -16,11 +16,10 @@
  *
  * INI syntax (inih): `[section]`, `name = value` (or `name: value`), comment lines start
  * with ';' or '#', an inline comment is " ;". Values are taken literally (no quotes, no
- * continuation lines); a line is at most inih's line buffer (198 bytes after leading blanks in
- * Debian's build).
- * A setting given twice in one file is an error. Unknown FINGUARD_<SECTION>_* variables
- * of a known section are errors; other FINGUARD_* variables are not settings and are
- * left alone.
+ * continuation lines); a line may hold at most 198 bytes after its leading blanks
+ * (inih's line buffer in Debian's build). A setting given twice in one file is an error.
+ * Unknown FINGUARD_<SECTION>_* variables of a known section are errors; other FINGUARD_*
+ * variables are not settings and are left alone.
  *
  * Flags: FG_CFG_SENSITIVE → the value is never logged or printed ("[redacted]");
  * FG_CFG_IMMUTABLE → cannot change while running (reload refuses it).

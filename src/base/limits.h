@@ -21,9 +21,6 @@
 /* Sum of all request header bytes; h2o refuses more than ~100 headers itself. Curl and
  * browsers send < 2 KiB; 16 KiB leaves room for long bearer tokens and signatures. */
 #define FG_HTTP_HEADER_BYTES_MAX (16u * 1024u)
-/* Request ids we accept from clients (X-Request-Id) are echoed only if this short and
- * made of [A-Za-z0-9._-]; otherwise we mint our own. */
-#define FG_HTTP_REQUEST_ID_MAX 64u
 /* Routes in the table: a compile-time list, small by design. */
 #define FG_HTTP_ROUTES_MAX 256u
 /* Event loops: one per core; more than this is a misconfiguration on any real box. */

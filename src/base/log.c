@@ -46,7 +46,7 @@ static int log_fd = STDERR_FILENO; /* guarded by log_lock */
  * errs towards redaction: "api_key", "session_token", "otp_code" are caught, and so are
  * innocent names such as "company" (pan) or "monkey" (key) — rename such a field. */
 static const char *const log_sensitive_words[] = {
-    "password", "secret", "token",  "otp",   "key",       "pan",           "id_number",
+    "password", "secret", "token",     "otp",   "key",    "pan",           "id_number",
     "share",    "cvv",    "signature", "nonce", "cookie", "authorization", NULL,
 };
 

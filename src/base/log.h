@@ -9,6 +9,8 @@
  * "[redacted]" whatever its value; and any field whose *name* contains one of the
  * sensitive words (password, secret, token, otp, key, pan, id_number, share, cvv,
  * signature, nonce, cookie, authorization) is redacted too, so a careless call cannot leak.
+ * The name test is a case-insensitive substring match, deliberately broad: "monkey" and
+ * "company" are redacted too — a false positive costs a log detail, a false negative a secret.
  * Values are JSON-escaped; a line longer than FG_LOG_LINE_MAX is cut ("truncated":true).
  *
  * Output goes to stderr unless fg_log_open_file() chose a file; each line is written with

@@ -151,9 +151,9 @@ fg_rc fg_time_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms)
         return FG_ERR_INVALID;
 
     int year, month, day, hour, minute, second, ms = 0;
-    if (!get_digits(s, 4, &year) || !get_digits(s + 5, 2, &month) ||
-        !get_digits(s + 8, 2, &day) || !get_digits(s + 11, 2, &hour) ||
-        !get_digits(s + 14, 2, &minute) || !get_digits(s + 17, 2, &second))
+    if (!get_digits(s, 4, &year) || !get_digits(s + 5, 2, &month) || !get_digits(s + 8, 2, &day) ||
+        !get_digits(s + 11, 2, &hour) || !get_digits(s + 14, 2, &minute) ||
+        !get_digits(s + 17, 2, &second))
         return FG_ERR_INVALID;
     if (n == 24 && !get_digits(s + 20, 3, &ms))
         return FG_ERR_INVALID;

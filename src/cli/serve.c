@@ -56,8 +56,8 @@ static int apply_set(struct fg_config *cfg, const char *arg, struct fg_buf *erro
     return 0;
 }
 
-int fg_cli_load_config(struct fg_config *cfg, const char *file, const char *const *sets,
-                       int nsets, struct fg_buf *errors)
+int fg_cli_load_config(struct fg_config *cfg, const char *file, const char *const *sets, int nsets,
+                       struct fg_buf *errors)
 {
     fg_config_defaults(cfg);
     int bad = 0;
@@ -145,8 +145,8 @@ static int run(struct fg_config *cfg)
         fg_store_close(store);
         return 1;
     }
-    fg_log(FG_LOG_INFO, "serve.ready", FG_LF_STR("version", FG_VERSION),
-           FG_LF_STR("data_dir", dir), FG_LF_INT("port", fg_server_port(srv)));
+    fg_log(FG_LOG_INFO, "serve.ready", FG_LF_STR("version", FG_VERSION), FG_LF_STR("data_dir", dir),
+           FG_LF_INT("port", fg_server_port(srv)));
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -9,8 +9,8 @@
 
 /* Defaults → file (if not NULL) → FINGUARD_* env → --set overrides → validation.
  * Returns 0 when valid; errors appended (one per line). */
-int fg_cli_load_config(struct fg_config *cfg, const char *file, const char *const *sets,
-                       int nsets, struct fg_buf *errors);
+int fg_cli_load_config(struct fg_config *cfg, const char *file, const char *const *sets, int nsets,
+                       struct fg_buf *errors);
 
 /* argv[0] == "serve". Exit code. */
 int fg_cli_serve(int argc, char **argv);

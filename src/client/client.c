@@ -43,7 +43,7 @@ struct fg_client {
     int http2;
     int fresh_connection;
     long timeout_ms;
-    struct fg_buf token;  /* bearer token (secret; wiped), empty = no session */
+    struct fg_buf token; /* bearer token (secret; wiped), empty = no session */
     char *device_id;
     fg_client_sign_fn sign_fn;
     void *sign_ctx;
@@ -425,11 +425,16 @@ static enum fg_client_failure classify(const struct fg_client *c, CURLcode cc)
 static int map_http_version(long v)
 {
     switch (v) {
-    case CURL_HTTP_VERSION_1_0: return 10;
-    case CURL_HTTP_VERSION_1_1: return 11;
-    case CURL_HTTP_VERSION_2_0: return 20;
-    case CURL_HTTP_VERSION_3: return 30;
-    default: return 0;
+    case CURL_HTTP_VERSION_1_0:
+        return 10;
+    case CURL_HTTP_VERSION_1_1:
+        return 11;
+    case CURL_HTTP_VERSION_2_0:
+        return 20;
+    case CURL_HTTP_VERSION_3:
+        return 30;
+    default:
+        return 0;
     }
 }
 
@@ -590,14 +595,22 @@ enum fg_client_failure fg_client_last_failure(const struct fg_client *c)
 const char *fg_client_failure_name(enum fg_client_failure f)
 {
     switch (f) {
-    case FG_CLIENT_FAIL_NONE: return "none";
-    case FG_CLIENT_FAIL_CONNECT: return "connect";
-    case FG_CLIENT_FAIL_BEFORE_RESPONSE: return "before_response";
-    case FG_CLIENT_FAIL_MID_RESPONSE: return "mid_response";
-    case FG_CLIENT_FAIL_TIMEOUT: return "timeout";
-    case FG_CLIENT_FAIL_TOO_LARGE: return "too_large";
-    case FG_CLIENT_FAIL_LOCAL: return "local";
-    case FG_CLIENT_FAIL_OTHER: return "other";
+    case FG_CLIENT_FAIL_NONE:
+        return "none";
+    case FG_CLIENT_FAIL_CONNECT:
+        return "connect";
+    case FG_CLIENT_FAIL_BEFORE_RESPONSE:
+        return "before_response";
+    case FG_CLIENT_FAIL_MID_RESPONSE:
+        return "mid_response";
+    case FG_CLIENT_FAIL_TIMEOUT:
+        return "timeout";
+    case FG_CLIENT_FAIL_TOO_LARGE:
+        return "too_large";
+    case FG_CLIENT_FAIL_LOCAL:
+        return "local";
+    case FG_CLIENT_FAIL_OTHER:
+        return "other";
     }
     return "unknown";
 }

@@ -124,11 +124,11 @@ enum fg_client_failure {
 };
 
 struct fg_client_response {
-    long status;        /* HTTP status; 0 if no response */
-    int http_version;   /* 10, 11, 20 or 30; 0 unknown */
-    const char *body;   /* NUL-terminated ("" when empty); body_len excludes the NUL */
+    long status;      /* HTTP status; 0 if no response */
+    int http_version; /* 10, 11, 20 or 30; 0 unknown */
+    const char *body; /* NUL-terminated ("" when empty); body_len excludes the NUL */
     size_t body_len;
-    json_t *json;       /* the body parsed as JSON (any JSON value), or NULL */
+    json_t *json; /* the body parsed as JSON (any JSON value), or NULL */
     /* The API error shape, when json is {"error":{...}}; NULL when absent. */
     const char *error_code;
     const char *error_message;
@@ -163,12 +163,11 @@ FG_MUST_CHECK fg_rc fg_client_request(struct fg_client *c, const struct fg_clien
 FG_MUST_CHECK fg_rc fg_client_get(struct fg_client *c, const char *path,
                                   struct fg_client_response *res);
 /* method path with body serialised compactly as application/json (NULL body: none). */
-FG_MUST_CHECK fg_rc fg_client_send_json(struct fg_client *c, const char *method,
-                                        const char *path, const json_t *body,
-                                        struct fg_client_response *res);
-/* POST path with a JSON body. */
-FG_MUST_CHECK fg_rc fg_client_post_json(struct fg_client *c, const char *path,
+FG_MUST_CHECK fg_rc fg_client_send_json(struct fg_client *c, const char *method, const char *path,
                                         const json_t *body, struct fg_client_response *res);
+/* POST path with a JSON body. */
+FG_MUST_CHECK fg_rc fg_client_post_json(struct fg_client *c, const char *path, const json_t *body,
+                                        struct fg_client_response *res);
 
 void fg_client_response_release(struct fg_client_response *res);
 

@@ -109,7 +109,8 @@ const char *fg_call_query(struct fg_call *c, const char *name)
 
 const char *fg_call_header(struct fg_call *c, const char *lowercase_name)
 {
-    ssize_t i = h2o_find_header_by_str(&c->req->headers, lowercase_name, strlen(lowercase_name), -1);
+    ssize_t i =
+        h2o_find_header_by_str(&c->req->headers, lowercase_name, strlen(lowercase_name), -1);
     if (i < 0)
         return NULL;
     h2o_iovec_t v = c->req->headers.entries[i].value;
@@ -135,12 +136,12 @@ const char *fg_call_peer(struct fg_call *c)
 
 void fg_call_add_header(struct fg_call *c, const char *name, const char *value)
 {
-    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 0, NULL,
-                          value, strlen(value));
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 0, NULL, value,
+                          strlen(value));
 }
 
-static void send_response(struct fg_call *c, int status, const char *content_type,
-                          const char *body, size_t len)
+static void send_response(struct fg_call *c, int status, const char *content_type, const char *body,
+                          size_t len)
 {
     assert(!c->answered);
     h2o_req_t *req = c->req;
@@ -486,8 +487,7 @@ static void dispatch(struct fg_call *c)
     }
     if (m == FG_ROUTE_BAD_METHOD) {
         fg_call_add_header(c, "allow", allow);
-        fg_reply_error(c, 405, "method_not_allowed", "method not allowed for this resource",
-                       NULL);
+        fg_reply_error(c, 405, "method_not_allowed", "method not allowed for this resource", NULL);
         return;
     }
     c->route = route;

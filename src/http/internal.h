@@ -32,8 +32,8 @@ struct fg_loop {
     h2o_multithread_receiver_t done_receiver; /* hand-off completions */
     h2o_multithread_receiver_t stop_receiver; /* shutdown request */
     h2o_multithread_message_t stop_msg;
-    size_t inflight;      /* jobs handed off and not completed (loop thread only) */
-    uint64_t next_id;     /* request id counter (loop thread only) */
+    size_t inflight;  /* jobs handed off and not completed (loop thread only) */
+    uint64_t next_id; /* request id counter (loop thread only) */
     int stopping;
 };
 
@@ -52,18 +52,18 @@ struct fg_server {
     size_t body_max;
     _Atomic size_t inflight_total; /* across loops, bounded by server.inflight_max */
     size_t inflight_max;
-    char id_prefix[9];             /* random per process, starts request ids */
+    char id_prefix[9]; /* random per process, starts request ids */
     _Atomic int stop_requested;
 };
 
 /* A hand-off: lives in malloc'd memory so it can outlive the request. */
 struct fg_job {
-    h2o_multithread_message_t msg;   /* completion posted to the loop */
-    struct fg_pool_job pool_job;     /* when run on the worker pool */
-    struct fg_intent intent;         /* when run by the writer */
+    h2o_multithread_message_t msg; /* completion posted to the loop */
+    struct fg_pool_job pool_job;   /* when run on the worker pool */
+    struct fg_intent intent;       /* when run by the writer */
     struct fg_loop *loop;
-    struct fg_call *call;            /* NULL once the request is gone */
-    struct fg_job **slot;            /* in the request pool; cleared when done */
+    struct fg_call *call; /* NULL once the request is gone */
+    struct fg_job **slot; /* in the request pool; cleared when done */
     fg_call_done_fn done;
     fg_work_fn work;
     void *arg;

@@ -118,8 +118,7 @@ fg_rc fg_json_parse_body(const char *body, size_t len, json_t **out, struct fg_j
     if (doc == NULL) {
         /* jansson's text names the position, never echoes the input */
         char msg[128];
-        snprintf(msg, sizeof msg, "malformed JSON at line %d column %d", jerr.line,
-                 jerr.column);
+        snprintf(msg, sizeof msg, "malformed JSON at line %d column %d", jerr.line, jerr.column);
         set_error(err, NULL, msg);
         return FG_ERR_INVALID;
     }

@@ -22,7 +22,7 @@
 #include "base/rc.h"
 
 struct fg_json_error {
-    const char *field;   /* static or owned by the checked object; NULL if not field-specific */
+    const char *field; /* static or owned by the checked object; NULL if not field-specific */
     char message[128];
 };
 
@@ -39,8 +39,8 @@ struct fg_json_field {
     int64_t min, max; /* STRING: length in UTF-8 characters; INT: value; ARRAY: items */
 };
 
-FG_MUST_CHECK fg_rc fg_json_check(json_t *obj, const struct fg_json_field *fields,
-                                  size_t nfields, struct fg_json_error *err);
+FG_MUST_CHECK fg_rc fg_json_check(json_t *obj, const struct fg_json_field *fields, size_t nfields,
+                                  struct fg_json_error *err);
 
 /* Number of UTF-8 characters in a valid UTF-8 string of n bytes. */
 size_t fg_utf8_length(const char *s, size_t n);

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const int status_codes[] = {200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413,
-                                   414, 415, 422, 423, 429, 431, 500, 503, 0 /* other */};
+static const int status_codes[] = {200, 201, 202, 204, 400, 401, 403, 404, 405, 409,
+                                   413, 414, 415, 422, 423, 429, 431, 500, 503, 0 /* other */};
 #define NSTATUS (sizeof status_codes / sizeof status_codes[0])
 
 static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -29,8 +29,8 @@ struct route_metrics {
 
 /* Requests that matched no route are labelled by their method, from a fixed set so a
  * client cannot create series at will. */
-static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
-                                      "other"};
+static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                      "PATCH", "DELETE", "OPTIONS", "other"};
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
 struct fg_metrics {
@@ -82,8 +82,8 @@ static size_t method_slot(const char *method)
     return NMETHODS - 1;
 }
 
-void fg_metrics_record(struct fg_metrics *m, size_t route_index, const char *method,
-                       int status, uint64_t duration_ns)
+void fg_metrics_record(struct fg_metrics *m, size_t route_index, const char *method, int status,
+                       uint64_t duration_ns)
 {
     size_t ri = route_index < m->nroutes ? route_index : m->nroutes;
     struct route_metrics *r = &m->routes[ri];
@@ -112,10 +112,9 @@ static uint64_t load(_Atomic uint64_t *p)
 
 static fg_rc render_routes(struct fg_metrics *m, struct fg_buf *out)
 {
-    fg_rc rc = fg_buf_append_str(out,
-                                 "# HELP finguard_http_requests_total HTTP requests by route, "
-                                 "method and status.\n"
-                                 "# TYPE finguard_http_requests_total counter\n");
+    fg_rc rc = fg_buf_append_str(out, "# HELP finguard_http_requests_total HTTP requests by route, "
+                                      "method and status.\n"
+                                      "# TYPE finguard_http_requests_total counter\n");
     for (size_t ri = 0; ri < m->nroutes + NMETHODS && rc == FG_OK; ri++) {
         int none = ri >= m->nroutes;
         const char *route = none ? "none" : fg_router_at(m->router, ri)->name;
@@ -171,22 +170,22 @@ static fg_rc render_store(fg_store *store, struct fg_buf *out)
 {
     struct fg_store_stats st;
     fg_store_stats(store, &st);
-    fg_rc rc = fg_buf_appendf(
-        out,
-        "# HELP finguard_store_intents_total Write intents completed, by result.\n"
-        "# TYPE finguard_store_intents_total counter\n"
-        "finguard_store_intents_total{result=\"ok\"} %llu\n"
-        "finguard_store_intents_total{result=\"failed\"} %llu\n"
-        "# HELP finguard_store_commits_failed_total Batches whose commit failed.\n"
-        "# TYPE finguard_store_commits_failed_total counter\n"
-        "finguard_store_commits_failed_total %llu\n"
-        "# HELP finguard_store_queue_depth Intents waiting for the writer.\n"
-        "# TYPE finguard_store_queue_depth gauge\n"
-        "finguard_store_queue_depth %llu\n"
-        "# HELP finguard_store_batch_size Intents per group-commit transaction.\n"
-        "# TYPE finguard_store_batch_size histogram\n",
-        (unsigned long long)st.intents_ok, (unsigned long long)st.intents_failed,
-        (unsigned long long)st.commits_failed, (unsigned long long)st.queue_depth);
+    fg_rc rc =
+        fg_buf_appendf(out,
+                       "# HELP finguard_store_intents_total Write intents completed, by result.\n"
+                       "# TYPE finguard_store_intents_total counter\n"
+                       "finguard_store_intents_total{result=\"ok\"} %llu\n"
+                       "finguard_store_intents_total{result=\"failed\"} %llu\n"
+                       "# HELP finguard_store_commits_failed_total Batches whose commit failed.\n"
+                       "# TYPE finguard_store_commits_failed_total counter\n"
+                       "finguard_store_commits_failed_total %llu\n"
+                       "# HELP finguard_store_queue_depth Intents waiting for the writer.\n"
+                       "# TYPE finguard_store_queue_depth gauge\n"
+                       "finguard_store_queue_depth %llu\n"
+                       "# HELP finguard_store_batch_size Intents per group-commit transaction.\n"
+                       "# TYPE finguard_store_batch_size histogram\n",
+                       (unsigned long long)st.intents_ok, (unsigned long long)st.intents_failed,
+                       (unsigned long long)st.commits_failed, (unsigned long long)st.queue_depth);
     uint64_t cum = 0;
     for (int b = 0; b < FG_STORE_BATCH_BUCKETS && rc == FG_OK; b++) {
         cum += st.batch_size_le[b];

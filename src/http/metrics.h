@@ -24,8 +24,8 @@ struct fg_metrics;
 FG_MUST_CHECK fg_rc fg_metrics_new(const struct fg_router *router, struct fg_metrics **out);
 void fg_metrics_free(struct fg_metrics *m);
 /* route_index: position in the router, or FG_METRICS_ROUTE_NONE. method: "GET" … */
-void fg_metrics_record(struct fg_metrics *m, size_t route_index, const char *method,
-                       int status, uint64_t duration_ns);
+void fg_metrics_record(struct fg_metrics *m, size_t route_index, const char *method, int status,
+                       uint64_t duration_ns);
 void fg_metrics_inflight_add(struct fg_metrics *m, int delta);
 /* Render everything (store may be NULL). */
 FG_MUST_CHECK fg_rc fg_metrics_render(struct fg_metrics *m, fg_store *store, struct fg_buf *out);

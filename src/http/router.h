@@ -23,8 +23,8 @@
 #define FG_PERM_PUBLIC "public"
 
 /* Route flags. */
-#define FG_ROUTE_JSON_BODY 0x1u  /* the request carries a JSON object body */
-#define FG_ROUTE_UNSEALED 0x2u   /* reachable while sealed (health, unseal) */
+#define FG_ROUTE_JSON_BODY 0x1u /* the request carries a JSON object body */
+#define FG_ROUTE_UNSEALED 0x2u  /* reachable while sealed (health, unseal) */
 
 struct fg_call;
 typedef void (*fg_handler_fn)(struct fg_call *call);
@@ -35,7 +35,7 @@ struct fg_route {
     const char *permission; /* FG_PERM_PUBLIC or a permission name of the role data */
     unsigned flags;
     fg_handler_fn fn;
-    const char *name;       /* metrics label; defaults to the pattern */
+    const char *name; /* metrics label; defaults to the pattern */
 };
 
 struct fg_router_params {
@@ -51,14 +51,15 @@ struct fg_router;
 FG_MUST_CHECK fg_rc fg_router_new(struct fg_router **out);
 void fg_router_free(struct fg_router *r);
 /* The route struct is copied, its strings are not: method, pattern, permission and name
- * must outlive the router (string literals, as in every routes_*.c). FG_ERR_INVALID for a missing permission or bad pattern,
- * FG_ERR_CONFLICT for a duplicate, FG_ERR_LIMIT past FG_HTTP_ROUTES_MAX. */
+ * must outlive the router (string literals, as in every routes_*.c). FG_ERR_INVALID for a missing
+ * permission or bad pattern, FG_ERR_CONFLICT for a duplicate, FG_ERR_LIMIT past FG_HTTP_ROUTES_MAX.
+ */
 FG_MUST_CHECK fg_rc fg_router_add(struct fg_router *r, const struct fg_route *route);
 
 enum fg_router_result {
     FG_ROUTE_FOUND = 0,
-    FG_ROUTE_NOT_FOUND,     /* no pattern matches the path */
-    FG_ROUTE_BAD_METHOD,    /* a pattern matches, not with this method (→ 405 + Allow) */
+    FG_ROUTE_NOT_FOUND,  /* no pattern matches the path */
+    FG_ROUTE_BAD_METHOD, /* a pattern matches, not with this method (→ 405 + Allow) */
 };
 
 /* Look up method + path (path without the query). On FOUND, *route and params are set;

@@ -13,8 +13,8 @@ static void health(struct fg_call *c)
 {
     /* Keys, initialisation and sealing arrive with the key hierarchy; until then an
      * instance has no keys: not initialised, and sealed. */
-    json_t *body = json_pack("{s:s, s:b, s:b, s:s}", "status", "ok", "initialized", 0,
-                             "sealed", 1, "version", FG_VERSION);
+    json_t *body = json_pack("{s:s, s:b, s:b, s:s}", "status", "ok", "initialized", 0, "sealed", 1,
+                             "version", FG_VERSION);
     fg_reply_json(c, 200, body);
 }
 

@@ -129,10 +129,14 @@ static int timeouts_idle(h2o_context_t *ctx)
 {
     if (h2o_timeout_is_linked(&ctx->http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&ctx->http2._graceful_shutdown_timeout);
-    h2o_timeout_t *all[] = {&ctx->zero_timeout,         &ctx->one_sec_timeout,
-                            &ctx->hundred_ms_timeout,   &ctx->handshake_timeout,
-                            &ctx->http1.req_timeout,    &ctx->http2.idle_timeout,
-                            &ctx->http2.graceful_shutdown_timeout, &ctx->proxy.io_timeout};
+    h2o_timeout_t *all[] = {&ctx->zero_timeout,
+                            &ctx->one_sec_timeout,
+                            &ctx->hundred_ms_timeout,
+                            &ctx->handshake_timeout,
+                            &ctx->http1.req_timeout,
+                            &ctx->http2.idle_timeout,
+                            &ctx->http2.graceful_shutdown_timeout,
+                            &ctx->proxy.io_timeout};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!h2o_linklist_is_empty(&all[i]->_entries))
             return 0;
@@ -176,10 +180,14 @@ static void *loop_main(void *arg)
     h2o_multithread_unregister_receiver(l->queue, &l->done_receiver);
     h2o_multithread_unregister_receiver(l->queue, &l->stop_receiver);
     if (clean) {
+        /* evloop frees closed sockets on its next turn: run one after each step that
+         * closes some (the queue's notification socket, then the context's). */
         h2o_multithread_destroy_queue(l->queue);
         l->queue = NULL;
         h2o_evloop_t *loop = l->ctx.loop;
+        h2o_evloop_run(loop, 0);
         h2o_context_dispose(&l->ctx);
+        h2o_evloop_run(loop, 0);
         h2o_evloop_destroy(loop);
     }
     return NULL;
@@ -236,12 +244,11 @@ fg_rc fg_server_new(const struct fg_server_options *opt, struct fg_server **out)
         free(s);
         return FG_ERR_CRYPTO;
     }
-    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-             rnd[3]);
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    s->nloops = cfg->server_threads > 0 ? (unsigned)cfg->server_threads
-                                        : (unsigned)(ncpu > 0 ? ncpu : 1);
+    s->nloops =
+        cfg->server_threads > 0 ? (unsigned)cfg->server_threads : (unsigned)(ncpu > 0 ? ncpu : 1);
     if (s->nloops > FG_HTTP_THREADS_MAX)
         s->nloops = FG_HTTP_THREADS_MAX;
     s->loops = calloc(s->nloops, sizeof *s->loops);
@@ -256,8 +263,8 @@ fg_rc fg_server_new(const struct fg_server_options *opt, struct fg_server **out)
         /* h2o's own ceiling; the configured limit is enforced in call.c with our error
          * shape (413 payload_too_large). */
         s->globalconf.max_request_entity_size = FG_HTTP_BODY_MAX_CEILING;
-        s->hostconf = h2o_config_register_host(&s->globalconf,
-                                               h2o_iovec_init(H2O_STRLIT("default")), 65535);
+        s->hostconf =
+            h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
         h2o_pathconf_t *path = h2o_config_register_path(s->hostconf, "/", 0);
         h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
         handler->on_req = fg_http_on_req;

@@ -26,8 +26,8 @@ struct fg_server;
 
 struct fg_server_options {
     const struct fg_config *cfg;
-    struct fg_app *app;       /* services; must outlive the server */
-    const char *data_dir;     /* where the self-signed certificate is generated */
+    struct fg_app *app;   /* services; must outlive the server */
+    const char *data_dir; /* where the self-signed certificate is generated */
 };
 
 FG_MUST_CHECK fg_rc fg_server_new(const struct fg_server_options *opt, struct fg_server **out);

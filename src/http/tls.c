@@ -67,8 +67,8 @@ static fg_rc write_pem(const char *path, int is_key, EVP_PKEY *key, X509 *cert)
         close(fd);
         return FG_ERR_IO;
     }
-    int ok = is_key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-                    : PEM_write_X509(f, cert);
+    int ok =
+        is_key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, cert);
     ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (fclose(f) != 0)
         ok = 0;
@@ -96,12 +96,11 @@ static fg_rc generate(const char *cert_path, const char *key_path, const char *a
     int ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
     BN_free(bn);
     if (!ok || !X509_set_version(cert, 2) || !X509_gmtime_adj(X509_getm_notBefore(cert), -60) ||
-        !X509_gmtime_adj(X509_getm_notAfter(cert), 397L * 24 * 3600) ||
-        !X509_set_pubkey(cert, key))
+        !X509_gmtime_adj(X509_getm_notAfter(cert), 397L * 24 * 3600) || !X509_set_pubkey(cert, key))
         goto out;
     X509_NAME *name = X509_get_subject_name(cert);
-    if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"finguard",
-                                    -1, -1, 0) ||
+    if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"finguard", -1,
+                                    -1, 0) ||
         !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                     (const unsigned char *)"finguard self-signed", -1, -1, 0) ||
         !X509_set_issuer_name(cert, name))

@@ -20,7 +20,6 @@ FG_MUST_CHECK fg_rc fg_tls_ensure_self_signed(const char *data_dir, const char *
                                               char *out_cert, char *out_key);
 
 /* Build a server SSL_CTX from PEM files. */
-FG_MUST_CHECK fg_rc fg_tls_server_ctx(const char *cert_path, const char *key_path,
-                                      SSL_CTX **out);
+FG_MUST_CHECK fg_rc fg_tls_server_ctx(const char *cert_path, const char *key_path, SSL_CTX **out);
 
 #endif

@@ -24,8 +24,10 @@
 #include "store/store.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,7 @@ static fg_rc migration_apply(fg_store *s, const struct fg_migration *m)
     char pragma[64];
     int n = snprintf(pragma, sizeof pragma, "PRAGMA user_version = %u", m->version);
     assert(n > 0 && (size_t)n < sizeof pragma);
+    (void)n;
     fg_conn *c = s->wconn;
     const char *stage = "begin";
     fg_rc rc = s->ops->begin(c);
@@ -503,19 +506,14 @@ fg_rc fg_store_submit(fg_store *s, struct fg_intent *intent)
     return rc;
 }
 
-struct write_wait {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-};
-
+/* fg_store_write() waits on a semaphore: one futex wake per intent from the writer, no
+ * mutex hand-off (glibc's sem_post is safe against the waiter destroying it at once). */
 static void write_done(struct fg_intent *intent)
 {
-    struct write_wait *w = intent->done_ctx;
-    pthread_mutex_lock(&w->mu);
-    w->done = 1;
-    pthread_cond_signal(&w->cv); /* under the lock: the waiter may free w right after */
-    pthread_mutex_unlock(&w->mu);
+    sem_t *sem = intent->done_ctx;
+    int prc = sem_post(sem);
+    assert(prc == 0);
+    (void)prc;
 }
 
 fg_rc fg_store_write(fg_store *s, fg_intent_fn fn, void *arg)
@@ -523,20 +521,17 @@ fg_rc fg_store_write(fg_store *s, fg_intent_fn fn, void *arg)
     assert(s != NULL && fn != NULL);
     /* An intent waiting for its own writer would wait forever. */
     assert(!s->writer_running || !pthread_equal(pthread_self(), s->writer));
-    struct write_wait w = {.done = 0};
-    pthread_mutex_init(&w.mu, NULL);
-    pthread_cond_init(&w.cv, NULL);
-    struct fg_intent intent = {.fn = fn, .arg = arg, .done = write_done, .done_ctx = &w};
+    sem_t sem;
+    int prc = sem_init(&sem, 0, 0);
+    assert(prc == 0);
+    struct fg_intent intent = {.fn = fn, .arg = arg, .done = write_done, .done_ctx = &sem};
     fg_rc rc = fg_store_submit(s, &intent);
     if (rc == FG_OK) {
-        pthread_mutex_lock(&w.mu);
-        while (!w.done)
-            pthread_cond_wait(&w.cv, &w.mu);
-        pthread_mutex_unlock(&w.mu);
+        while ((prc = sem_wait(&sem)) != 0)
+            assert(errno == EINTR);
         rc = intent.rc;
     }
-    pthread_cond_destroy(&w.cv);
-    pthread_mutex_destroy(&w.mu);
+    sem_destroy(&sem);
     return rc;
 }
 

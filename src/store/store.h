@@ -120,6 +120,8 @@ struct fg_intent {
     void *arg;
     fg_intent_done_fn done;
     void *done_ctx;   /* free for the submitter */
+    void *record;     /* opaque to the store: what the after_intent hook appends for this
+                       * intent in the same transaction (the audit record); NULL = none */
     fg_rc rc;         /* the result, valid in done() */
     int64_t seq;      /* number (from 1) of the batch it ran in, valid in done() */
     struct fg_intent *next_; /* queue link; store-private */

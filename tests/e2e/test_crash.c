@@ -41,7 +41,7 @@ struct worker {
     int round;
     atomic_int *stop;
     struct acks acks;
-    long unexpected;        /* responses that are neither 201 nor 503 */
+    long unexpected; /* responses that are neither 201 nor 503 */
     long transport_errors;
     char first_unexpected[256];
 };
@@ -71,8 +71,8 @@ static void sleep_ms(long ms)
 /* A client made on a worker thread (no cmocka assertions off the main thread). */
 static struct fg_client *thread_client(const struct fg_test_server *s, int http2)
 {
-    struct fg_client_options opt = {.base_url = s->base_url, .ca_file = s->ca_file,
-                                    .http2 = http2, .timeout_ms = 10000};
+    struct fg_client_options opt = {
+        .base_url = s->base_url, .ca_file = s->ca_file, .http2 = http2, .timeout_ms = 10000};
     struct fg_client *c = NULL;
     if (fg_client_new(&opt, &c) != FG_OK)
         abort();
@@ -166,8 +166,8 @@ static void test_sigkill_loses_no_acknowledged_write(void **state)
             acked += w[i].acks.n;
             free(w[i].acks.v);
         }
-        fprintf(stderr, "round %d: %zu writes acknowledged before SIGKILL (%zu in all)\n",
-                round, acked, all.n);
+        fprintf(stderr, "round %d: %zu writes acknowledged before SIGKILL (%zu in all)\n", round,
+                acked, all.n);
         assert_int_equal(unexpected, 0);
         assert_true(acked >= THREADS); /* the load really ran */
 

@@ -94,8 +94,7 @@ static const char *label(const struct sample *s, const char *key)
 
 /* Sum of samples called `name` whose labels include every "key=value" in want (NULL-
  * terminated). *matches counts them. Malformed lines fail the test. */
-static double metric_sum(const char *text, const char *name, const char *const *want,
-                         int *matches)
+static double metric_sum(const char *text, const char *name, const char *const *want, int *matches)
 {
     double sum = 0;
     *matches = 0;
@@ -157,7 +156,9 @@ static char *scrape(struct fg_client *c)
 static void simple(struct fg_client *c, const char *method, const char *path, const char *body,
                    long want_status)
 {
-    struct fg_client_request req = {.method = method, .path = path, .body = body,
+    struct fg_client_request req = {.method = method,
+                                    .path = path,
+                                    .body = body,
                                     .body_len = body ? strlen(body) : 0,
                                     .content_type = body ? "application/json" : NULL};
     struct fg_client_response res;
@@ -231,8 +232,10 @@ static void test_metrics_after_traffic(void **state)
     assert_true(need(text, req_total, L("route=/v1/health", "method=GET", "status=200")) >= 3);
     assert_true(need(text, req_total, L("route=/v1/diag/write", "method=POST", "status=201")) >= 2);
     assert_true(need(text, req_total, L("route=/v1/diag/write", "method=POST", "status=400")) >= 1);
-    assert_true(need(text, req_total, L("route=/v1/diag/write/{id}", "method=GET", "status=200")) >= 1);
-    assert_true(need(text, req_total, L("route=/v1/diag/write/{id}", "method=GET", "status=404")) >= 1);
+    assert_true(need(text, req_total, L("route=/v1/diag/write/{id}", "method=GET", "status=200")) >=
+                1);
+    assert_true(need(text, req_total, L("route=/v1/diag/write/{id}", "method=GET", "status=404")) >=
+                1);
     assert_true(need(text, req_total, L("method=GET", "status=404")) >= 2); /* + unmatched /nope */
     assert_true(need(text, req_total, L("method=POST", "status=405")) >= 1);
     /* Bounded label set: no raw id or raw unknown path becomes a route label. */

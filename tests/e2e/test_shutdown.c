@@ -34,7 +34,7 @@
 
 #define THREADS 16
 #define LOAD_MS 1000
-#define GRACE_MS 100
+#define GRACE_MS 250
 
 struct ack {
     char id[32];
@@ -127,7 +127,8 @@ static int judge(struct worker *w, struct fg_client *c, long st, int64_t start_u
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct fg_client_options opt = {.base_url = w->s->base_url, .ca_file = w->s->ca_file,
+    struct fg_client_options opt = {.base_url = w->s->base_url,
+                                    .ca_file = w->s->ca_file,
                                     .timeout_ms = 20000,
                                     .fresh_connection = w->index % 2 == 0,
                                     .http2 = w->index % 4 == 3};
@@ -174,7 +175,8 @@ static void test_sigterm_under_write_load(void **state)
         pthread_join(w[i].thread, NULL);
         if (w[i].violations)
             fprintf(stderr, "thread %d (%s): %ld violations, first: %s\n", i,
-                    i % 2 == 0 ? "fresh connections" : (i % 4 == 3 ? "h2 keep-alive" : "h1 keep-alive"),
+                    i % 2 == 0 ? "fresh connections"
+                               : (i % 4 == 3 ? "h2 keep-alive" : "h1 keep-alive"),
                     w[i].violations, w[i].first_violation);
         violations += w[i].violations;
         acks += (long)w[i].n_acks;
@@ -182,8 +184,10 @@ static void test_sigterm_under_write_load(void **state)
         after += w[i].completed_after_term;
         busy += w[i].served_503;
     }
-    fprintf(stderr, "exit status %d; %ld acknowledged, %ld of them answered after SIGTERM; "
-                    "%ld 503; %ld refused after the stop\n", status, acks, after, busy, allowed);
+    fprintf(stderr,
+            "exit status %d; %ld acknowledged, %ld of them answered after SIGTERM; "
+            "%ld 503; %ld refused after the stop\n",
+            status, acks, after, busy, allowed);
     assert_int_equal(status, 0);
     assert_int_equal(violations, 0);
     assert_true(acks >= THREADS);

@@ -140,8 +140,8 @@ static void print_tail(const char *label, const char *path, size_t bytes)
         return;
     }
     size_t from = len > bytes ? len - bytes : 0;
-    fprintf(stderr, "[server] --- last %zu bytes of %s ---\n%s\n[server] --- end ---\n",
-            len - from, path, data + from);
+    fprintf(stderr, "[server] --- last %zu bytes of %s ---\n%s\n[server] --- end ---\n", len - from,
+            path, data + from);
     free(data);
 }
 
@@ -474,8 +474,7 @@ long fg_test_probe_write(struct fg_client *c, const char *payload, char *id, siz
     return status;
 }
 
-long fg_test_probe_read(struct fg_client *c, const char *id, char *payload_out,
-                        size_t payload_size)
+long fg_test_probe_read(struct fg_client *c, const char *id, char *payload_out, size_t payload_size)
 {
     char path[256];
     if (!c || !id || (size_t)snprintf(path, sizeof path, "/v1/diag/write/%s", id) >= sizeof path)
@@ -542,8 +541,11 @@ long fg_test_probe_verify(const struct fg_test_server *s, const char *const *ids
     size_t per = (n + (size_t)threads - 1) / (size_t)threads;
     for (int i = 0; i < threads; i++) {
         size_t from = per * (size_t)i, to = from + per;
-        jobs[i] = (struct verify_job){.s = s, .ids = ids, .payloads = payloads,
-                                      .from = from < n ? from : n, .to = to < n ? to : n};
+        jobs[i] = (struct verify_job){.s = s,
+                                      .ids = ids,
+                                      .payloads = payloads,
+                                      .from = from < n ? from : n,
+                                      .to = to < n ? to : n};
         assert_int_equal(pthread_create(&jobs[i].thread, NULL, verify_main, &jobs[i]), 0);
     }
     long bad = 0;

@@ -54,9 +54,9 @@ struct fg_test_server {
     char stdout_file[640]; /* DIR/stdout.log */
     char base_url[80];     /* "https://127.0.0.1:PORT" */
     int port;
-    int tls;               /* 0 when the extra args set server.tls=false */
-    pid_t pid;             /* 0 when not running */
-    int last_status;       /* of the last stop/kill9 (see fg_test_server_stop) */
+    int tls;         /* 0 when the extra args set server.tls=false */
+    pid_t pid;       /* 0 when not running */
+    int last_status; /* of the last stop/kill9 (see fg_test_server_stop) */
     char args[FG_TEST_SERVER_ARGS_MAX][FG_TEST_SERVER_ARG_LEN]; /* extra args, copied */
     int nargs;
 };

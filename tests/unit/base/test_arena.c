@@ -35,7 +35,7 @@ static void test_max_enforced(void **state)
     struct fg_arena a;
     fg_arena_init(&a, 1024);
     assert_non_null(fg_arena_alloc(&a, 500));
-    assert_int_equal(a.used, 512); /* rounded up to the alignment */
+    assert_int_equal(a.used, 512);        /* rounded up to the alignment */
     assert_null(fg_arena_alloc(&a, 513)); /* rounds to 528 > 512 left */
     assert_non_null(fg_arena_alloc(&a, 512));
     assert_int_equal(a.used, 1024);
@@ -111,8 +111,8 @@ static void test_exhaustion_by_strings(void **state)
     struct fg_arena a;
     fg_arena_init(&a, 64);
     assert_non_null(fg_arena_strdup(&a, "0123456789012345678901234567890")); /* 32 */
-    assert_non_null(fg_arena_strdup(&a, "short"));                          /* 16 */
-    assert_null(fg_arena_strdup(&a, "01234567890123456789"));               /* 32 */
+    assert_non_null(fg_arena_strdup(&a, "short"));                           /* 16 */
+    assert_null(fg_arena_strdup(&a, "01234567890123456789"));                /* 32 */
     fg_arena_release(&a);
 }
 

@@ -126,8 +126,7 @@ static void test_json_escaped(void **state)
     fg_buf_init(&b, 1024);
     const char in[] = "a\"b\\c\n\r\t\b\f\x01\x1f\x7f caf\xc3\xa9";
     assert_int_equal(fg_buf_append_json_escaped(&b, in, sizeof in - 1), FG_OK);
-    assert_string_equal(fg_buf_str(&b),
-                        "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f caf\xc3\xa9");
+    assert_string_equal(fg_buf_str(&b), "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f caf\xc3\xa9");
     fg_buf_reset(&b);
     /* embedded NUL is escaped, not a terminator */
     assert_int_equal(fg_buf_append_json_escaped(&b, "x\0y", 3), FG_OK);

@@ -179,8 +179,19 @@ static void test_ints(void **state)
     assert_int_equal(fg_config_set(&cfg, "server", "port", "0", "t", &errors), FG_OK);
     assert_int_equal(cfg.server_port, 0);
     assert_int_equal(fg_config_set(&cfg, "server", "port", "65535", "t", &errors), FG_OK);
-    static const char *const bad[] = {"", " 1", "+1", "1 ", "0x10", "1e3", "12abc", "-", "--1",
-                                      "1.0", "65536", "-1", "99999999999999999999",
+    static const char *const bad[] = {"",
+                                      " 1",
+                                      "+1",
+                                      "1 ",
+                                      "0x10",
+                                      "1e3",
+                                      "12abc",
+                                      "-",
+                                      "--1",
+                                      "1.0",
+                                      "65536",
+                                      "-1",
+                                      "99999999999999999999",
                                       "-99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (fg_config_set(&cfg, "server", "port", bad[i], "t", &errors) != FG_ERR_CONFIG)
@@ -188,13 +199,11 @@ static void test_ints(void **state)
         assert_int_equal(cfg.server_port, 65535); /* unchanged */
     }
     fg_buf_reset(&errors);
-    assert_int_equal(fg_config_set(&cfg, "server", "port", "99999999999999999999", "--set",
-                                   &errors),
-                     FG_ERR_CONFIG);
-    assert_int_equal(fg_config_set(&cfg, "server", "port", "-7", "--set", &errors),
-                     FG_ERR_CONFIG);
-    assert_int_equal(fg_config_set(&cfg, "server", "port", "x", "--set", &errors),
-                     FG_ERR_CONFIG);
+    assert_int_equal(
+        fg_config_set(&cfg, "server", "port", "99999999999999999999", "--set", &errors),
+        FG_ERR_CONFIG);
+    assert_int_equal(fg_config_set(&cfg, "server", "port", "-7", "--set", &errors), FG_ERR_CONFIG);
+    assert_int_equal(fg_config_set(&cfg, "server", "port", "x", "--set", &errors), FG_ERR_CONFIG);
     assert_string_equal(fg_buf_str(&errors),
                         "--set: server.port: '99999999999999999999' is out of range 0..65535\n"
                         "--set: server.port: -7 is below the minimum 0\n"
@@ -213,29 +222,29 @@ static void test_errors_collected(void **state)
     long_line[sizeof long_line - 1] = '\0';
     char text[4096];
     snprintf(text, sizeof text,
-             "port = 1\n"                      /* 1: outside a section */
-             "[server]\n"                      /* 2 */
-             "port = 70000\n"                  /* 3: above max */
-             "threads = -1\n"                  /* 4: below min */
-             "inflight_max = lots\n"           /* 5: not an integer */
-             "tls = maybe\n"                   /* 6: bad bool */
-             "bogus = 1\n"                     /* 7: unknown setting */
-             "just some words\n"               /* 8: syntax */
-             "address = 127.0.0.2\n"           /* 9: fine */
-             "address = 127.0.0.3\n"           /* 10: twice */
-             "metrics_token = %s\n"            /* 11: too long (sensitive) */
-             "%s = 1\n"                        /* 12: line too long */
-             "[storage\n"                      /* 13: bad header */
-             "data_dir = ignored\n"            /* 14: skipped with its header */
-             "[nosuch]\n"                      /* 15 */
-             "x = 1\n"                         /* 16: unknown section */
-             "[log]\n"                         /* 17 */
-             "level = verbose\n"               /* 18: bad enum */
-             "[storage]\n"                     /* 19 */
-             "data_dir =\n"                    /* 20: empty */
-             "read_pool = 2\n"                 /* 21: fine */
-             "= 5\n"                           /* 22: no name */
-             "[]\n",                           /* 23: empty section name */
+             "port = 1\n"            /* 1: outside a section */
+             "[server]\n"            /* 2 */
+             "port = 70000\n"        /* 3: above max */
+             "threads = -1\n"        /* 4: below min */
+             "inflight_max = lots\n" /* 5: not an integer */
+             "tls = maybe\n"         /* 6: bad bool */
+             "bogus = 1\n"           /* 7: unknown setting */
+             "just some words\n"     /* 8: syntax */
+             "address = 127.0.0.2\n" /* 9: fine */
+             "address = 127.0.0.3\n" /* 10: twice */
+             "metrics_token = %s\n"  /* 11: too long (sensitive) */
+             "%s = 1\n"              /* 12: line too long */
+             "[storage\n"            /* 13: bad header */
+             "data_dir = ignored\n"  /* 14: skipped with its header */
+             "[nosuch]\n"            /* 15 */
+             "x = 1\n"               /* 16: unknown section */
+             "[log]\n"               /* 17 */
+             "level = verbose\n"     /* 18: bad enum */
+             "[storage]\n"           /* 19 */
+             "data_dir =\n"          /* 20: empty */
+             "read_pool = 2\n"       /* 21: fine */
+             "= 5\n"                 /* 22: no name */
+             "[]\n",                 /* 23: empty section name */
              "0123456789012345678901234567890123456789012345678901234567890123456789"
              "0123456789012345678901234567890123456789012345678901234567890123456789",
              long_line);
@@ -386,17 +395,16 @@ static void test_env_override(void **state)
     (void)state;
     struct fg_config cfg;
     struct fg_buf errors = FG_BUF_INIT(ERRORS_MAX);
-    assert_int_equal(load(&cfg, "[server]\nport = 1000\n[log]\nlevel = error\n", &errors),
-                     FG_OK);
+    assert_int_equal(load(&cfg, "[server]\nport = 1000\n[log]\nlevel = error\n", &errors), FG_OK);
     char *const envp[] = {
         "PATH=/usr/bin",
         "FINGUARD_SERVER_PORT=9443",
         "FINGUARD_LOG_LEVEL=debug",
         "FINGUARD_SERVER_TLS_CERT=/c.pem",
         "FINGUARD_SERVER_METRICS_TOKEN=t0k3n",
-        "FINGUARD_BIN=/usr/bin/finguard",  /* not a setting section: left alone */
+        "FINGUARD_BIN=/usr/bin/finguard", /* not a setting section: left alone */
         "FINGUARD_SOURCE_DIR=/src",
-        "finguard_server_port=1",          /* names are upper case */
+        "finguard_server_port=1", /* names are upper case */
         "FINGUARD_SERVER_PORTX=1",
         NULL,
     };
@@ -412,10 +420,14 @@ static void test_env_override(void **state)
     char long_value[FG_CONFIG_VALUE_MAX + 40];
     snprintf(long_value, sizeof long_value, "FINGUARD_LOG_FILE=%0*d", FG_CONFIG_VALUE_MAX + 1, 0);
     char *const bad[] = {
-        "FINGUARD_SERVER_PORT=abc", "FINGUARD_SERVER_TLS=maybe", "FINGUARD_STORAGE_READ_POOL=0",
+        "FINGUARD_SERVER_PORT=abc",
+        "FINGUARD_SERVER_TLS=maybe",
+        "FINGUARD_STORAGE_READ_POOL=0",
         "FINGUARD_SERVER_METRICS_TOKEN=0123456789012345678901234567890123456789012345678901234"
         "5678901234567890123456789012345678901234567890123456789012345678901234567890123",
-        long_value, "FINGUARD_DIAG_=1", NULL};
+        long_value,
+        "FINGUARD_DIAG_=1",
+        NULL};
     assert_int_equal(fg_config_apply_env(&cfg, bad, &errors), FG_ERR_CONFIG);
     assert_string_equal(
         fg_buf_str(&errors),
@@ -443,8 +455,8 @@ static void test_validate(void **state)
     (void)state;
     struct fg_config cfg;
     struct fg_buf errors = FG_BUF_INIT(ERRORS_MAX);
-    static const char *const loopback[] = {"127.0.0.1", "127.1.2.3", "::1", "localhost",
-                                           "LocalHost", "::ffff:127.0.0.1"};
+    static const char *const loopback[] = {"127.0.0.1", "127.1.2.3", "::1",
+                                           "localhost", "LocalHost", "::ffff:127.0.0.1"};
     for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
         fg_config_defaults(&cfg);
         assert_int_equal(fg_config_set(&cfg, "server", "address", loopback[i], "t", NULL), FG_OK);
@@ -476,22 +488,22 @@ static void test_validate(void **state)
     memcpy(cfg.log_level, "loud", 5);
     fg_buf_reset(&errors);
     assert_int_equal(fg_config_validate(&cfg, &errors), FG_ERR_CONFIG);
-    assert_string_equal(fg_buf_str(&errors),
-                        "server.port: 70000 is outside 0..65535\n"
-                        "server.tls: is neither true nor false\n"
-                        "log.level: is not one of its choices\n");
+    assert_string_equal(fg_buf_str(&errors), "server.port: 70000 is outside 0..65535\n"
+                                             "server.tls: is neither true nor false\n"
+                                             "log.level: is not one of its choices\n");
     fg_buf_release(&errors);
 }
 
 static void test_loopback(void **state)
 {
     (void)state;
-    static const char *const yes[] = {"127.0.0.1", "127.255.255.254", "127.0.0.0", "::1",
-                                      "0:0:0:0:0:0:0:1", "localhost", "LOCALHOST",
-                                      "::ffff:127.0.0.1"};
-    static const char *const no[] = {"0.0.0.0", "128.0.0.1", "126.255.255.255", "::", "10.0.0.1",
-                                     "", "127.0.0.1.", "127.1", " 127.0.0.1", "localhost.evil",
-                                     "::2", "::ffff:10.0.0.1", "example.com", "1::1"};
+    static const char *const yes[] = {"127.0.0.1", "127.255.255.254", "127.0.0.0",
+                                      "::1",       "0:0:0:0:0:0:0:1", "localhost",
+                                      "LOCALHOST", "::ffff:127.0.0.1"};
+    static const char *const no[] = {
+        "0.0.0.0", "128.0.0.1",       "126.255.255.255", "::",         "10.0.0.1",
+        "",        "127.0.0.1.",      "127.1",           " 127.0.0.1", "localhost.evil",
+        "::2",     "::ffff:10.0.0.1", "example.com",     "1::1"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         if (!fg_addr_is_loopback(yes[i]))
             fail_msg("not loopback: %s", yes[i]);

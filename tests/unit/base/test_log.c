@@ -160,9 +160,9 @@ static void test_redaction(void **state)
     assert_int_equal(n, 1);
     json_t *l = lines[0];
     assert_string_equal(str_of(l, "user"), "alice");
-    static const char *const redacted[] = {"anything", "password", "API_Key", "session_token",
-                                           "otp", "card_pan", "cookie", "Authorization",
-                                           "share_ok"};
+    static const char *const redacted[] = {"anything",      "password",      "API_Key",
+                                           "session_token", "otp",           "card_pan",
+                                           "cookie",        "Authorization", "share_ok"};
     for (size_t i = 0; i < sizeof redacted / sizeof redacted[0]; i++)
         assert_string_equal(str_of(l, redacted[i]), "[redacted]");
     free_lines(lines, n);
@@ -175,11 +175,12 @@ static void test_sensitive_names(void **state)
 {
     (void)state;
     static const char *const yes[] = {
-        "password", "new_password", "client_secret", "token", "refresh_token", "otp",
-        "KEY", "api_key", "pan", "id_number", "share", "cvv", "signature", "nonce",
-        "cookie", "authorization", "Set-Cookie", "monkey" /* documented false positive */};
-    static const char *const no[] = {"user", "user_id", "request_id", "amount_minor",
-                                     "status", "path", "event", "addr", "port", ""};
+        "password",      "new_password", "client_secret", "token", "refresh_token",
+        "otp",           "KEY",          "api_key",       "pan",   "id_number",
+        "share",         "cvv",          "signature",     "nonce", "cookie",
+        "authorization", "Set-Cookie",   "monkey" /* documented false positive */};
+    static const char *const no[] = {"user", "user_id", "request_id", "amount_minor", "status",
+                                     "path", "event",   "addr",       "port",         ""};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         if (!fg_log_name_is_sensitive(yes[i]))
             fail_msg("not sensitive: %s", yes[i]);
@@ -195,7 +196,10 @@ static void test_escaping(void **state)
     const char *tricky = "q\"uote b\\ack\nnl\rcr\ttab \x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac "
                          "\xf0\x9f\x98\x80";
     fg_log(FG_LOG_INFO, "ev\"ent\n", FG_LF_STR("v", tricky), FG_LF_STR("k\"ey", "x"),
-           FG_LF_STR("bad_utf8", "a\xff" "b\xc3" "c\xed\xa0\x80" "d\xc0\xaf"));
+           FG_LF_STR("bad_utf8", "a\xff"
+                                 "b\xc3"
+                                 "c\xed\xa0\x80"
+                                 "d\xc0\xaf"));
     json_t *lines[2];
     size_t n = read_lines(f, lines, 2);
     assert_int_equal(n, 1);
@@ -203,9 +207,10 @@ static void test_escaping(void **state)
     assert_string_equal(str_of(lines[0], "v"), tricky);
     assert_string_equal(str_of(lines[0], "k\"ey"), "x");
     /* invalid bytes (stray, truncated, surrogate, overlong) became U+FFFD */
-    assert_string_equal(str_of(lines[0], "bad_utf8"),
-                        "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-                        "d\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(str_of(lines[0], "bad_utf8"), "a\xef\xbf\xbd"
+                                                      "b\xef\xbf\xbd"
+                                                      "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                                                      "d\xef\xbf\xbd\xef\xbf\xbd");
     free_lines(lines, n);
     /* the raw line has no literal control characters */
     assert_int_equal(fg_test_file_count(f->path, "\t", 1), 0);
@@ -223,7 +228,7 @@ static void check_truncated(struct log_fixture *f, const char *key, const char *
     if (key != NULL) {
         const char *v = str_of(l, key);
         size_t ul = strlen(unit);
-        assert_true(strlen(v) > 600); /* most of the line was used */
+        assert_true(strlen(v) > 600);        /* most of the line was used */
         assert_int_equal(strlen(v) % ul, 0); /* cut between characters */
         for (size_t i = 0; v[i] != '\0'; i += ul)
             assert_memory_equal(v + i, unit, ul);

@@ -28,11 +28,11 @@
 /* ---- the mock server ---------------------------------------------------------------- */
 
 enum mock_mode {
-    MOCK_CANNED = 0,   /* send m->response */
-    MOCK_HUGE_LENGTH,  /* Content-Length of 9 MiB, then bytes until the client leaves */
-    MOCK_HUGE_STREAM,  /* no Content-Length, 9 MiB, then close */
-    MOCK_SILENT,       /* never answer */
-    MOCK_TRUNCATED     /* Content-Length 100, 10 bytes, close */
+    MOCK_CANNED = 0,  /* send m->response */
+    MOCK_HUGE_LENGTH, /* Content-Length of 9 MiB, then bytes until the client leaves */
+    MOCK_HUGE_STREAM, /* no Content-Length, 9 MiB, then close */
+    MOCK_SILENT,      /* never answer */
+    MOCK_TRUNCATED    /* Content-Length 100, 10 bytes, close */
 };
 
 #define MOCK_IN_MAX (256u * 1024u)
@@ -135,9 +135,10 @@ static int mock_read_request(struct mock *m, int fd)
 static void mock_send_huge(int fd, int with_length)
 {
     char head[128];
-    int n = with_length ? snprintf(head, sizeof head,
-                                   "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", MOCK_HUGE_BYTES)
-                        : snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+    int n = with_length
+                ? snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n",
+                           MOCK_HUGE_BYTES)
+                : snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
     if (send_all(fd, head, (size_t)n) != 0)
         return;
     static char chunk[64 * 1024];
@@ -154,8 +155,15 @@ static int mock_answer(struct mock *m, int fd)
     enum mock_mode mode = m->mode;
     pthread_mutex_unlock(&m->mu);
     switch (mode) {
-    case MOCK_CANNED:
-        return send_all(fd, m->response, m->response_len) == 0;
+    case MOCK_CANNED: {
+        /* Copied under the lock: the test thread may script the next answer meanwhile. */
+        static char out[sizeof m->response];
+        pthread_mutex_lock(&m->mu);
+        size_t n = m->response_len;
+        memcpy(out, m->response, n);
+        pthread_mutex_unlock(&m->mu);
+        return send_all(fd, out, n) == 0;
+    }
     case MOCK_HUGE_LENGTH:
         mock_send_huge(fd, 1);
         return 0;
@@ -242,7 +250,8 @@ static int mock_header(struct mock *m, const char *name, char *out, size_t out_s
         const char *eol = strstr(line, "\r\n");
         if (!eol || eol == line)
             break;
-        if ((size_t)(eol - line) > nlen && line[nlen] == ':' && strncasecmp(line, name, nlen) == 0) {
+        if ((size_t)(eol - line) > nlen && line[nlen] == ':' &&
+            strncasecmp(line, name, nlen) == 0) {
             const char *v = line + nlen + 1;
             while (*v == ' ')
                 v++;
@@ -261,6 +270,15 @@ static void mock_request_line(struct mock *m, char *out, size_t out_size)
     const char *eol = strstr(m->head, "\r\n");
     snprintf(out, out_size, "%.*s", eol ? (int)(eol - m->head) : 0, m->head);
     pthread_mutex_unlock(&m->mu);
+}
+
+/* 1 if the last request's body is exactly p[0..n). */
+static int mock_body_is(struct mock *m, const void *p, size_t n)
+{
+    pthread_mutex_lock(&m->mu);
+    int same = m->body_len == n && memcmp(m->body, p, n) == 0;
+    pthread_mutex_unlock(&m->mu);
+    return same;
 }
 
 static int mock_requests(struct mock *m)
@@ -465,8 +483,10 @@ static void test_signing_hook(void **state)
     fg_client_set_signer(f->c, record_signer, &rec);
     mock_respond(f->m, 201, NULL, "{}");
     static const char body[] = "{\"amount\":12345,\"memo\":\"rent\"}";
-    struct fg_client_request req = {.method = "POST", .path = "/v1/transfers?dry=1",
-                                    .body = body, .body_len = sizeof body - 1,
+    struct fg_client_request req = {.method = "POST",
+                                    .path = "/v1/transfers?dry=1",
+                                    .body = body,
+                                    .body_len = sizeof body - 1,
                                     .content_type = "application/json"};
     struct fg_client_response res;
     assert_int_equal(fg_client_request(f->c, &req, &res), FG_OK);
@@ -481,8 +501,7 @@ static void test_signing_hook(void **state)
     char v[256];
     mock_request_line(f->m, v, sizeof v);
     assert_string_equal(v, "POST /v1/transfers?dry=1 HTTP/1.1");
-    assert_int_equal(f->m->body_len, sizeof body - 1);
-    assert_memory_equal(f->m->body, body, sizeof body - 1);
+    assert_true(mock_body_is(f->m, body, sizeof body - 1));
     assert_true(mock_header(f->m, "X-Nonce", v, sizeof v));
     assert_string_equal(v, "bm9uY2Utbm9uY2Utbm9uY2U");
     assert_true(mock_header(f->m, "X-Timestamp", v, sizeof v));
@@ -573,15 +592,14 @@ static void test_json_helper(void **state)
     assert_true(mock_header(f->m, "Content-Type", v, sizeof v));
     assert_string_equal(v, "application/json");
     static const char want[] = "{\"payload\":\"héllo\",\"n\":[1,2]}";
-    assert_int_equal(f->m->body_len, sizeof want - 1);
-    assert_memory_equal(f->m->body, want, sizeof want - 1);
+    assert_true(mock_body_is(f->m, want, sizeof want - 1));
 
     /* Any method; a NULL body sends none. */
     assert_int_equal(fg_client_send_json(f->c, "DELETE", "/v1/x/1", NULL, &res), FG_OK);
     fg_client_response_release(&res);
     mock_request_line(f->m, v, sizeof v);
     assert_string_equal(v, "DELETE /v1/x/1 HTTP/1.1");
-    assert_int_equal(f->m->body_len, 0);
+    assert_true(mock_body_is(f->m, "", 0));
 }
 
 static void test_raw_bodies_and_headers(void **state)
@@ -592,16 +610,18 @@ static void test_raw_bodies_and_headers(void **state)
     mock_respond(f->m, 415, NULL, "{}");
     static const char bytes[] = "ab\0cd\xff\xfe";
     const char *const extra[] = {"X-Request-Id: mine-1", "X-Custom:  spaced ", NULL};
-    struct fg_client_request req = {.method = "PATCH", .path = "/v1/diag/write",
-                                    .body = bytes, .body_len = sizeof bytes - 1,
-                                    .content_type = "text/plain", .headers = extra};
+    struct fg_client_request req = {.method = "PATCH",
+                                    .path = "/v1/diag/write",
+                                    .body = bytes,
+                                    .body_len = sizeof bytes - 1,
+                                    .content_type = "text/plain",
+                                    .headers = extra};
     assert_int_equal(fg_client_request(f->c, &req, &res), FG_OK);
     assert_int_equal(res.status, 415);
     fg_client_response_release(&res);
     mock_request_line(f->m, v, sizeof v);
     assert_string_equal(v, "PATCH /v1/diag/write HTTP/1.1");
-    assert_int_equal(f->m->body_len, sizeof bytes - 1);
-    assert_memory_equal(f->m->body, bytes, sizeof bytes - 1);
+    assert_true(mock_body_is(f->m, bytes, sizeof bytes - 1));
     assert_true(mock_header(f->m, "Content-Type", v, sizeof v));
     assert_string_equal(v, "text/plain");
     assert_true(mock_header(f->m, "X-Request-Id", v, sizeof v));
@@ -616,7 +636,7 @@ static void test_raw_bodies_and_headers(void **state)
     assert_int_equal(fg_client_request(f->c, &req, &res), FG_OK);
     fg_client_response_release(&res);
     assert_false(mock_header(f->m, "Content-Type", v, sizeof v));
-    assert_int_equal(f->m->body_len, sizeof bytes - 1);
+    assert_true(mock_body_is(f->m, bytes, sizeof bytes - 1));
 
     /* An empty POST body is Content-Length: 0. */
     req.body = "";

@@ -26,13 +26,26 @@ static void test_rejects_malformed(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "", "{", "{\"a\":}", "{\"a\":1}x", "{\"a\":1}{}", "[1,2]", "\"str\"", "42", "null", "true",
-        "{\"a\":1,\"a\":2}",            /* duplicate key */
-        "{\"a\":\"\\u0000\"}",          /* NUL */
-        "{\"a\":\"\xff\"}",             /* invalid UTF-8 */
-        "{\"a\":\"\xc0\xaf\"}",         /* overlong encoding of '/' */
-        "{\"a\":\"\xed\xa0\x80\"}",     /* UTF-16 surrogate in UTF-8 */
-        "{'a':1}", "{a:1}", "{\"a\":01}", "{\"a\":1,}", "{\"a\":NaN}",
+        "",
+        "{",
+        "{\"a\":}",
+        "{\"a\":1}x",
+        "{\"a\":1}{}",
+        "[1,2]",
+        "\"str\"",
+        "42",
+        "null",
+        "true",
+        "{\"a\":1,\"a\":2}",        /* duplicate key */
+        "{\"a\":\"\\u0000\"}",      /* NUL */
+        "{\"a\":\"\xff\"}",         /* invalid UTF-8 */
+        "{\"a\":\"\xc0\xaf\"}",     /* overlong encoding of '/' */
+        "{\"a\":\"\xed\xa0\x80\"}", /* UTF-16 surrogate in UTF-8 */
+        "{'a':1}",
+        "{a:1}",
+        "{\"a\":01}",
+        "{\"a\":1,}",
+        "{\"a\":NaN}",
         "{\"a\":99999999999999999999999}", /* integer overflow */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -128,7 +141,11 @@ static void test_field_check(void **state)
     (void)state;
     struct fg_json_error err;
     assert_int_equal(check("{\"name\":\"ab\",\"amount\":5}", &err), FG_OK);
-    assert_int_equal(check("{\"name\":\"\xe4\xb8\xad\xe6\x96\x87\xe5\x90\x8d\xe5\xad\x97\xe5\x95\x8a\",\"amount\":5}", &err), FG_OK); /* 5 chars, 15 bytes */
+    assert_int_equal(
+        check("{\"name\":\"\xe4\xb8\xad\xe6\x96\x87\xe5\x90\x8d\xe5\xad\x97\xe5\x95\x8a\","
+              "\"amount\":5}",
+              &err),
+        FG_OK); /* 5 chars, 15 bytes */
     struct {
         const char *text;
         const char *field;
@@ -160,10 +177,8 @@ static void test_field_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts_object),
-        cmocka_unit_test(test_rejects_malformed),
-        cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_string_and_member_limits),
+        cmocka_unit_test(test_accepts_object), cmocka_unit_test(test_rejects_malformed),
+        cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_string_and_member_limits),
         cmocka_unit_test(test_field_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

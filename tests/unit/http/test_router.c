@@ -15,10 +15,18 @@ static struct fg_router *make(void)
 {
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL}), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"POST", "/v1/things", "things.create", 0, h, NULL}), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/things/{id}", "things.read", 0, h, NULL}), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"POST", "/v1/things/{id}/parts/{part}", "things.update", 0, h, NULL}), FG_OK);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL}),
+        FG_OK);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"POST", "/v1/things", "things.create", 0, h, NULL}),
+        FG_OK);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/things/{id}", "things.read", 0, h, NULL}),
+        FG_OK);
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"POST", "/v1/things/{id}/parts/{part}",
+                                                         "things.update", 0, h, NULL}),
+                     FG_OK);
     return r;
 }
 
@@ -34,11 +42,18 @@ static void test_every_route_declares_permission(void **state)
     (void)state;
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", NULL, 0, h, NULL}), FG_ERR_INVALID);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", "", 0, h, NULL}), FG_ERR_INVALID);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, NULL, NULL}), FG_ERR_INVALID);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}), FG_ERR_CONFLICT);
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", NULL, 0, h, NULL}),
+                     FG_ERR_INVALID);
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", "", 0, h, NULL}),
+                     FG_ERR_INVALID);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, NULL, NULL}),
+        FG_ERR_INVALID);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}), FG_OK);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}),
+        FG_ERR_CONFLICT);
     assert_int_equal(fg_router_count(r), 1);
     fg_router_free(r);
 }
@@ -48,9 +63,12 @@ static void test_bad_patterns(void **state)
     (void)state;
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
-    const char *bad[] = {"", "/", "v1/x", "/v1/", "/v1//x", "/v1/{", "/v1/{}", "/v1/a{b}", "/v1/{id"};
+    const char *bad[] = {"",      "/",      "v1/x",     "/v1/",   "/v1//x",
+                         "/v1/{", "/v1/{}", "/v1/a{b}", "/v1/{id"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", bad[i], FG_PERM_PUBLIC, 0, h, NULL}), FG_ERR_INVALID);
+        assert_int_equal(
+            fg_router_add(r, &(struct fg_route){"GET", bad[i], FG_PERM_PUBLIC, 0, h, NULL}),
+            FG_ERR_INVALID);
     fg_router_free(r);
 }
 
@@ -84,9 +102,20 @@ static void test_not_found_is_uniform(void **state)
     const struct fg_route *route;
     struct fg_router_params p;
     char allow[64];
-    const char *paths[] = {"/", "", "/v1", "/v1/health/", "/v1//health", "/v1/./health",
-                           "/v1/../v1/health", "/v1/%68ealth", "/v1/things/", "/v1/things//parts/x",
-                           "/v1/things/a/b", "/V1/HEALTH", "/v1/healthz", "//v1/health"};
+    const char *paths[] = {"/",
+                           "",
+                           "/v1",
+                           "/v1/health/",
+                           "/v1//health",
+                           "/v1/./health",
+                           "/v1/../v1/health",
+                           "/v1/%68ealth",
+                           "/v1/things/",
+                           "/v1/things//parts/x",
+                           "/v1/things/a/b",
+                           "/V1/HEALTH",
+                           "/v1/healthz",
+                           "//v1/health"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         assert_int_equal(m(r, "GET", paths[i], &route, &p, allow), FG_ROUTE_NOT_FOUND);
     fg_router_free(r);
@@ -115,9 +144,13 @@ static void test_limits(void **state)
     static char pats[FG_HTTP_ROUTES_MAX][16]; /* patterns must outlive the router */
     for (unsigned i = 0; i < FG_HTTP_ROUTES_MAX; i++) {
         snprintf(pats[i], sizeof pats[i], "/v1/r%u", i);
-        assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", pats[i], FG_PERM_PUBLIC, 0, h, NULL}), FG_OK);
+        assert_int_equal(
+            fg_router_add(r, &(struct fg_route){"GET", pats[i], FG_PERM_PUBLIC, 0, h, NULL}),
+            FG_OK);
     }
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/one-more", FG_PERM_PUBLIC, 0, h, NULL}), FG_ERR_LIMIT);
+    assert_int_equal(
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/one-more", FG_PERM_PUBLIC, 0, h, NULL}),
+        FG_ERR_LIMIT);
     /* a path over FG_HTTP_PATH_MAX never matches */
     char longpath[FG_HTTP_PATH_MAX + 16];
     memset(longpath, 'a', sizeof longpath - 1);
@@ -125,7 +158,8 @@ static void test_limits(void **state)
     longpath[sizeof longpath - 1] = '\0';
     const struct fg_route *route;
     struct fg_router_params p;
-    assert_int_equal(fg_router_match(r, "GET", 3, longpath, strlen(longpath), &route, &p, NULL, 0), FG_ROUTE_NOT_FOUND);
+    assert_int_equal(fg_router_match(r, "GET", 3, longpath, strlen(longpath), &route, &p, NULL, 0),
+                     FG_ROUTE_NOT_FOUND);
     /* too many segments in a pattern */
     char deep[256] = "";
     for (unsigned i = 0; i <= FG_HTTP_SEGMENTS_MAX; i++) {
@@ -134,7 +168,8 @@ static void test_limits(void **state)
     }
     fg_router_free(r);
     assert_int_equal(fg_router_new(&r), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", deep, FG_PERM_PUBLIC, 0, h, NULL}), FG_ERR_INVALID);
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", deep, FG_PERM_PUBLIC, 0, h, NULL}),
+                     FG_ERR_INVALID);
     fg_router_free(r);
 }
 
