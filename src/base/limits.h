@@ -78,4 +78,34 @@
 /* Path lengths we build (data dir + file name). */
 #define FG_PATH_MAX 4096u
 
+/* ---- keys and protect ---------------------------------------------------------------- */
+/* Unseal shares (custodians) of one instance: libgfshare indexes are bytes, and more than
+ * 16 people holding a piece of the root key is an organisation problem, not a safety gain. */
+#define FG_KEYS_SHARES_MAX 16u
+/* Versions of one purpose that are not destroyed (active + decrypt-only). Each is unwrapped
+ * into locked memory at unseal; rotating past this means old versions must be rewrapped
+ * and destroyed first, which is the point of rotating. */
+#define FG_KEYS_LIVE_VERSIONS_MAX 32u
+/* Functions asked "does any ciphertext still use this key version?" before a destroy
+ * (protect/, and later audit/ and backups). */
+#define FG_KEYS_USAGE_COUNTERS_MAX 8u
+/* Bytes of share text accepted from a custodian, surrounding whitespace included. A share
+ * is about 60 characters; anything much longer is not a share. */
+#define FG_KEYS_SHARE_INPUT_MAX 256u
+/* Plaintext of one protected field: names, addresses, card numbers and identity numbers
+ * are far below this; documents do not belong in a column. */
+#define FG_PROTECT_PLAINTEXT_MAX (16u * 1024u)
+/* Table, column and field names in the registry and in AAD (SQL identifiers we quote). */
+#define FG_PROTECT_NAME_MAX 63u
+/* A row id bound into AAD (an integer in decimal or a short text id such as a UUID). */
+#define FG_PROTECT_ROW_ID_MAX 128u
+/* Registered protected columns: one per sensitive field of the schema. */
+#define FG_PROTECT_COLUMNS_MAX 64u
+/* Rows one rewrap write intent re-encrypts: bounds the time the writer spends in one
+ * intent and the memory of one batch (rows x ciphertext). */
+#define FG_PROTECT_REWRAP_BATCH_DEFAULT 256u
+#define FG_PROTECT_REWRAP_BATCH_MAX 1024u
+/* Value bytes fed to a blind index (an e-mail, a phone number, an identity number). */
+#define FG_PROTECT_INDEX_VALUE_MAX 1024u
+
 #endif

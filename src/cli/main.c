@@ -59,7 +59,7 @@ static int cmd_config(int argc, char **argv)
     if (strcmp(argv[1], "check") != 0)
         return usage_error("config: unknown subcommand '%s'", argv[1]);
     const char *file = NULL;
-    const char *sets[64];
+    const char *sets[64] = {0};
     int nsets = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -162,7 +162,7 @@ static int run(struct fg_config *cfg)
 int fg_cli_serve(int argc, char **argv)
 {
     const char *file = NULL, *data_dir = NULL;
-    const char *sets[SETS_MAX];
+    const char *sets[SETS_MAX] = {0};
     int nsets = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -302,7 +302,7 @@ static void on_req_dispose(void *p)
 static struct fg_job *job_new(struct fg_call *c, fg_call_done_fn done, void *arg)
 {
     struct fg_server *s = c->loop->srv;
-    if (atomic_load(&s->inflight_total) >= s->inflight_max)
+    if (c->loop->exiting || atomic_load(&s->inflight_total) >= s->inflight_max)
         return NULL;
     struct fg_job *job = calloc(1, sizeof *job);
     if (job == NULL)

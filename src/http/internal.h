@@ -35,6 +35,7 @@ struct fg_loop {
     size_t inflight;  /* jobs handed off and not completed (loop thread only) */
     uint64_t next_id; /* request id counter (loop thread only) */
     int stopping;
+    int exiting; /* past the point of no return: hand-offs refused (503) */
 };
 
 struct fg_server {

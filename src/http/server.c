@@ -160,6 +160,7 @@ static void *loop_main(void *arg)
     h2o_barrier_wait(&start_barrier);
 
     uint64_t deadline_ns = 0;
+    int spins = 0;
     for (;;) {
         h2o_evloop_run(l->ctx.loop, l->stopping ? 10 : 50);
         if (!l->stopping || l->inflight > 0)
@@ -167,13 +168,16 @@ static void *loop_main(void *arg)
         uint64_t now = fg_time_mono_ns();
         if (deadline_ns == 0)
             deadline_ns = now + (uint64_t)FG_HTTP_SHUTDOWN_CONN_GRACE_MS * 1000000ull;
-        if (!has_connections(l) || now > deadline_ns)
-            break;
+        if (has_connections(l) && now <= deadline_ns)
+            continue;
+        if (!has_connections(l) && !timeouts_idle(&l->ctx) && spins++ < 20)
+            continue; /* let pending zero-timeouts fire */
+        break;
     }
-    int clean = !has_connections(l);
-    for (int spins = 0; clean && !timeouts_idle(&l->ctx) && spins < 20; spins++)
-        h2o_evloop_run(l->ctx.loop, 10); /* let pending zero-timeouts fire */
-    clean = clean && timeouts_idle(&l->ctx);
+    /* Past this point a connection still in its TLS handshake (not yet in h2o's lists) may
+     * complete during the last loop turns below; it must not hand anything off. */
+    l->exiting = 1;
+    int clean = !has_connections(l) && timeouts_idle(&l->ctx);
     if (!clean)
         fg_log(FG_LOG_WARN, "http.shutdown_unclean", FG_LF_INT("loop", l->index),
                FG_LF_STR("reason", "connections or timers still active after the grace period"));
