@@ -423,11 +423,12 @@ static int anchor_fields(json_t *obj, enum fg_suite suite, struct audit_checkpoi
         strcmp(json_string_value(s), fg_suite_name(suite)) != 0)
         return 0;
     cp->kind = audit_cp_kind_parse(json_string_value(kind), json_string_length(kind));
-    return cp->kind != 0 && int_member(obj, "seq", 1, INT64_MAX, &cp->seq) &&
-           int_member(obj, "time_ms", INT64_MIN, INT64_MAX, &cp->time_ms) &&
-           int_member(obj, "sign_key_version", 0, UINT32_MAX, &version) &&
-           (cp->sign_version = (uint32_t)version, 1) &&
-           hex_decode(json_object_get(obj, "mac"), cp->mac, FG_HASH_LEN, FG_HASH_LEN, &mac_len) &&
+    if (cp->kind == 0 || !int_member(obj, "seq", 1, INT64_MAX, &cp->seq) ||
+        !int_member(obj, "time_ms", INT64_MIN, INT64_MAX, &cp->time_ms) ||
+        !int_member(obj, "sign_key_version", 0, UINT32_MAX, &version))
+        return 0;
+    cp->sign_version = (uint32_t)version;
+    return hex_decode(json_object_get(obj, "mac"), cp->mac, FG_HASH_LEN, FG_HASH_LEN, &mac_len) &&
            hex_decode(json_object_get(obj, "sig"), cp->sig, 1, FG_SIGN_SIG_MAX, &cp->sig_len);
 }
 
