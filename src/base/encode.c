@@ -54,10 +54,9 @@ static unsigned hex_value(unsigned char c, unsigned *bad)
 static char b64_char(unsigned v)
 {
     assert(v < 64);
-    unsigned c = (mask_lt(v, 26) & (v + 'A')) |
-                 (mask_ge(v, 26) & mask_lt(v, 52) & (v - 26 + 'a')) |
-                 (mask_ge(v, 52) & mask_lt(v, 62) & (v - 52 + '0')) |
-                 (mask_eq(v, 62) & '-') | (mask_eq(v, 63) & '_');
+    unsigned c = (mask_lt(v, 26) & (v + 'A')) | (mask_ge(v, 26) & mask_lt(v, 52) & (v - 26 + 'a')) |
+                 (mask_ge(v, 52) & mask_lt(v, 62) & (v - 52 + '0')) | (mask_eq(v, 62) & '-') |
+                 (mask_eq(v, 63) & '_');
     return (char)c;
 }
 

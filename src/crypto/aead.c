@@ -135,8 +135,8 @@ static fg_rc aead_gm_derive(const uint8_t key[FG_AEAD_KEY_LEN], struct aead_gm_k
     return rc;
 }
 
-static fg_rc aead_gm_tag(const struct aead_gm_keys *k, const uint8_t *nonce,
-                         const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+static fg_rc aead_gm_tag(const struct aead_gm_keys *k, const uint8_t *nonce, const uint8_t *aad,
+                         size_t aad_len, const uint8_t *ct, size_t ct_len,
                          uint8_t tag[FG_AEAD_TAG_LEN])
 {
     uint8_t aad_len_be[8];
@@ -195,9 +195,9 @@ static fg_rc aead_gm_open(const uint8_t *key, const uint8_t *nonce, const uint8_
 
 /* ---- the façade --------------------------------------------------------------------------- */
 
-fg_rc fg_aead_seal(enum fg_suite suite, const uint8_t key[FG_AEAD_KEY_LEN],
-                   const uint8_t *nonce, const void *aad, size_t aad_len, const void *pt,
-                   size_t pt_len, uint8_t *ct, uint8_t tag[FG_AEAD_TAG_LEN])
+fg_rc fg_aead_seal(enum fg_suite suite, const uint8_t key[FG_AEAD_KEY_LEN], const uint8_t *nonce,
+                   const void *aad, size_t aad_len, const void *pt, size_t pt_len, uint8_t *ct,
+                   uint8_t tag[FG_AEAD_TAG_LEN])
 {
     assert(key != NULL && nonce != NULL && tag != NULL);
     assert(aad != NULL || aad_len == 0);
@@ -224,9 +224,9 @@ fg_rc fg_aead_seal(enum fg_suite suite, const uint8_t key[FG_AEAD_KEY_LEN],
     return rc;
 }
 
-fg_rc fg_aead_open(enum fg_suite suite, const uint8_t key[FG_AEAD_KEY_LEN],
-                   const uint8_t *nonce, const void *aad, size_t aad_len, const void *ct,
-                   size_t ct_len, const uint8_t tag[FG_AEAD_TAG_LEN], uint8_t *pt)
+fg_rc fg_aead_open(enum fg_suite suite, const uint8_t key[FG_AEAD_KEY_LEN], const uint8_t *nonce,
+                   const void *aad, size_t aad_len, const void *ct, size_t ct_len,
+                   const uint8_t tag[FG_AEAD_TAG_LEN], uint8_t *pt)
 {
     assert(key != NULL && nonce != NULL && tag != NULL);
     assert(aad != NULL || aad_len == 0);

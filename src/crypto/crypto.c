@@ -247,8 +247,7 @@ fg_rc fg_hash(enum fg_hash_alg alg, const void *data, size_t len, uint8_t out[FG
     return FG_OK;
 }
 
-fg_rc fg_hmac_begin(enum fg_hash_alg alg, const void *key, size_t key_len,
-                    struct fg_hmac_ctx **out)
+fg_rc fg_hmac_begin(enum fg_hash_alg alg, const void *key, size_t key_len, struct fg_hmac_ctx **out)
 {
     assert(key != NULL || key_len == 0);
     assert(out != NULL);
@@ -312,8 +311,8 @@ void fg_hmac_abort(struct fg_hmac_ctx *ctx)
     free(ctx);
 }
 
-fg_rc fg_hmac(enum fg_hash_alg alg, const void *key, size_t key_len, const void *data,
-              size_t len, uint8_t out[FG_HASH_LEN])
+fg_rc fg_hmac(enum fg_hash_alg alg, const void *key, size_t key_len, const void *data, size_t len,
+              uint8_t out[FG_HASH_LEN])
 {
     assert(data != NULL || len == 0);
     assert(out != NULL);

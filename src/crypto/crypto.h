@@ -27,7 +27,8 @@
 enum fg_suite { FG_SUITE_INTL = 1, FG_SUITE_GM = 2 };
 
 /* Initialises libsodium and fetches every algorithm of both suites once; FG_ERR_CRYPTO if
- * any is missing from this OpenSSL (then nothing else may be called). */
+ * any is missing from this OpenSSL (then nothing else may be called). Calling anything
+ * before a successful init is an assertion in debug builds, FG_ERR_INTERNAL otherwise. */
 FG_MUST_CHECK fg_rc fg_crypto_init(void);
 /* "intl" | "gm" */
 FG_MUST_CHECK fg_rc fg_suite_parse(const char *name, enum fg_suite *out);
@@ -138,7 +139,9 @@ struct fg_pwhash_params {
 extern const struct fg_pwhash_params fg_pwhash_default;
 FG_MUST_CHECK fg_rc fg_pwhash(const struct fg_pwhash_params *p, const char *password,
                               size_t len, char out[FG_PWHASH_STR_MAX]);
-/* FG_OK on match, FG_ERR_UNAUTHENTICATED on mismatch, FG_ERR_INVALID for a bad string. */
+/* FG_OK on match, FG_ERR_UNAUTHENTICATED on mismatch, FG_ERR_INVALID for a bad string (or
+ * one over the ceilings above, or a password over FG_CRYPTO_PASSWORD_MAX), FG_ERR_NOMEM if
+ * the string's memory cost cannot be allocated. */
 FG_MUST_CHECK fg_rc fg_pwhash_verify(const char *stored, const char *password, size_t len);
 /* 1 if stored was made with other parameters than p (or is not a valid Argon2id string). */
 int fg_pwhash_needs_rehash(const struct fg_pwhash_params *p, const char *stored);

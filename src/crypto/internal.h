@@ -36,11 +36,11 @@ const struct fg_crypto_algs *fg_crypto_algs(void);
 
 /* Entry points that return fg_rc start with this: a programmer error in debug builds,
  * a refusal (never a NULL dereference inside OpenSSL) in release builds. */
-#define FG_CRYPTO_REQUIRE_INIT()                                                          \
-    do {                                                                                  \
-        assert(fg_crypto_ready());                                                        \
-        if (!fg_crypto_ready())                                                           \
-            return FG_ERR_INTERNAL;                                                       \
+#define FG_CRYPTO_REQUIRE_INIT()                                                                   \
+    do {                                                                                           \
+        assert(fg_crypto_ready());                                                                 \
+        if (!fg_crypto_ready())                                                                    \
+            return FG_ERR_INTERNAL;                                                                \
     } while (0)
 
 /* Clears OpenSSL's per-thread error queue (so a failure here cannot be misreported by
@@ -49,8 +49,8 @@ fg_rc fg_crypto_fail(void);
 
 /* EVP_CipherUpdate over any length (EVP takes int lengths): in chunks, out may be NULL
  * (AAD). Stream modes only (GCM, CTR), where each update outputs exactly its input. */
-FG_MUST_CHECK fg_rc fg_crypto_cipher_update(EVP_CIPHER_CTX *ctx, uint8_t *out,
-                                            const uint8_t *in, size_t len);
+FG_MUST_CHECK fg_rc fg_crypto_cipher_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in,
+                                            size_t len);
 
 #define FG_SM4_KEY_LEN 16
 #define FG_SM4_BLOCK_LEN 16

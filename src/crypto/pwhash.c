@@ -27,8 +27,7 @@
 #define PWHASH_DIGITS_MAX 10u
 
 const struct fg_pwhash_params fg_pwhash_default = {
-    .ops = 2,
-    .mem_bytes = 19u * 1024u * 1024u, /* OWASP's Argon2id minimum: m=19 MiB, t=2, p=1 */
+    .ops = 2, .mem_bytes = 19u * 1024u * 1024u, /* OWASP's Argon2id minimum: m=19 MiB, t=2, p=1 */
 };
 
 struct pwhash_header {
@@ -57,8 +56,7 @@ static int pwhash_number(const char **s, const char *end, uint64_t max, uint64_t
         p++;
         digits++;
     }
-    if (digits == 0 || (p < end && *p >= '0' && *p <= '9') || (**s == '0') || v == 0 ||
-        v > max)
+    if (digits == 0 || (p < end && *p >= '0' && *p <= '9') || (**s == '0') || v == 0 || v > max)
         return 0;
     *s = p;
     *out = v;
@@ -77,8 +75,7 @@ static fg_rc pwhash_header(const char *stored, struct pwhash_header *h)
         !pwhash_number(&s, end, FG_PWHASH_MEM_BYTES_MAX / 1024u, &h->mem_kib) ||
         !pwhash_literal(&s, end, ",t=") || !pwhash_number(&s, end, FG_PWHASH_OPS_MAX, &h->ops) ||
         !pwhash_literal(&s, end, ",p=") ||
-        !pwhash_number(&s, end, FG_PWHASH_LANES_MAX, &h->lanes) ||
-        !pwhash_literal(&s, end, "$"))
+        !pwhash_number(&s, end, FG_PWHASH_LANES_MAX, &h->lanes) || !pwhash_literal(&s, end, "$"))
         return FG_ERR_INVALID;
     if (h->mem_kib < PWHASH_MEM_KIB_MIN * h->lanes)
         return FG_ERR_INVALID;

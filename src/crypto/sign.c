@@ -12,8 +12,8 @@
  * an "SM2" key; d travels in a BN_secure_new() BIGNUM so OSSL_PARAM_free cleanses it.
  * Signing is EVP_DigestSign with SM3 over Z ‖ msg, where Z hashes the signer identity;
  * the identity must be set after EVP_DigestSignInit_ex — OpenSSL 3.0's SM2 provider
- * refuses a "distid" passed with the init parameters, and without one it uses an empty
- * ID, not the standard default — so both sign and verify call EVP_PKEY_CTX_set1_id()
+ * refuses a "distid" passed with the init parameters, and without one it does not use
+ * the standard default ID — so both sign and verify call EVP_PKEY_CTX_set1_id()
  * with FG_SM2_DEFAULT_ID on the context DigestSignInit/DigestVerifyInit created. The GM/T
  * 0003.5 example signature in the unit test proves the two agree with the standard.
  */
@@ -76,13 +76,13 @@ static fg_rc sign_sm2_key(const uint8_t d_bytes[FG_SIGN_PRIVATE_LEN],
     rc = FG_ERR_CRYPTO;
     if (BN_bin2bn(d_bytes, FG_SIGN_PRIVATE_LEN, d) == NULL ||
         EC_POINT_mul(group, point, d, NULL, NULL, NULL) != 1 ||
-        EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, pub,
-                           SIGN_SM2_PUBLIC_LEN, NULL) != SIGN_SM2_PUBLIC_LEN)
+        EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, pub, SIGN_SM2_PUBLIC_LEN,
+                           NULL) != SIGN_SM2_PUBLIC_LEN)
         goto out;
     if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) != 1 ||
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub,
-                                         SIGN_SM2_PUBLIC_LEN) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, SIGN_SM2_PUBLIC_LEN) !=
+            1 ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto out;
     if (EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -141,8 +141,11 @@ static fg_rc sign_private_key(enum fg_suite suite, const uint8_t priv[FG_SIGN_PR
 fg_rc fg_sign_keygen(enum fg_suite suite, uint8_t priv[FG_SIGN_PRIVATE_LEN])
 {
     assert(priv != NULL);
-    assert(suite == FG_SUITE_INTL || suite == FG_SUITE_GM);
     FG_CRYPTO_REQUIRE_INIT();
+    if (suite != FG_SUITE_INTL && suite != FG_SUITE_GM) {
+        assert(!"unknown suite");
+        return FG_ERR_INVALID;
+    }
     for (int i = 0; i < SIGN_SM2_KEYGEN_TRIES; i++) {
         fg_rc rc = fg_random(priv, FG_SIGN_PRIVATE_LEN);
         if (rc != FG_OK)
@@ -170,8 +173,8 @@ fg_rc fg_sign_public(enum fg_suite suite, const uint8_t priv[FG_SIGN_PRIVATE_LEN
     } else if (suite == FG_SUITE_INTL) {
         rc = sign_private_key(suite, priv, &pkey);
         size_t len = FG_SIGN_PUBLIC_MAX;
-        if (rc == FG_OK && (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 ||
-                            len != SIGN_ED25519_PUBLIC_LEN))
+        if (rc == FG_OK &&
+            (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 || len != SIGN_ED25519_PUBLIC_LEN))
             rc = fg_crypto_fail();
         if (rc == FG_OK)
             *pub_len = len;
@@ -262,11 +265,7 @@ fg_rc fg_verify(enum fg_suite suite, const uint8_t *pub, size_t pub_len, const v
     if (rc != FG_OK)
         return FG_ERR_CRYPTO;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        EVP_PKEY_free(pkey);
-        return FG_ERR_NOMEM;
-    }
-    rc = sign_md_init(suite, md, pkey, 1);
+    rc = md != NULL ? sign_md_init(suite, md, pkey, 1) : FG_ERR_CRYPTO; /* no third answer */
     if (rc == FG_OK &&
         EVP_DigestVerify(md, sig, sig_len, len > 0 ? msg : (const void *)"", len) != 1)
         rc = fg_crypto_fail();
