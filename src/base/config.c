@@ -91,6 +91,10 @@ const struct fg_config_entry fg_config_table[] = {
     {"diag", "write_probe", FG_CFG_BOOL, CFG_FIELD(diag_write_probe), "false", 0, 1, NULL,
      FG_CFG_IMMUTABLE,
      "enables the write-path probe /v1/diag/write (loopback only; tests, benchmarks, drills)"},
+    {"keys", "dev_mode", FG_CFG_BOOL, CFG_FIELD(keys_dev_mode), "false", 0, 1, NULL,
+     FG_CFG_IMMUTABLE,
+     "DEVELOPMENT ONLY: initialise with one share and unseal at every start from "
+     "DATA_DIR/dev-root.key (defeats split knowledge; loopback only; warned at every start)"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -723,6 +727,12 @@ fg_rc fg_config_validate(const struct fg_config *cfg, struct fg_buf *errors)
     if (cfg->diag_write_probe && !loopback) {
         cfg_error(errors, NULL, "diag", "write_probe",
                   "the write probe is allowed only on a loopback server.address, not '%s'", addr);
+        failures++;
+    }
+    if (cfg->keys_dev_mode && !loopback) {
+        cfg_error(errors, NULL, "keys", "dev_mode",
+                  "development mode is allowed only on a loopback server.address, not '%s'",
+                  addr);
         failures++;
     }
     if ((cfg->server_tls_cert[0] == '\0') != (cfg->server_tls_key[0] == '\0')) {

@@ -62,6 +62,8 @@ struct fg_config {
     char log_file[FG_CFG_STR_MAX];       /* empty = stderr */
     /* [diag] */
     int diag_write_probe;                /* enables /v1/diag/write (loopback only) */
+    /* [keys] */
+    int keys_dev_mode;                   /* auto-init/unseal from DATA_DIR/dev-root.key */
 };
 
 struct fg_config_entry {

@@ -2,8 +2,9 @@
  * serve.c — `finguard serve`: load and validate configuration, open the data directory
  * and the store (migrations run here), start the HTTP server, and wait for SIGTERM or
  * SIGINT. Shutdown order matters: the server first (stop accepting, finish in-flight
- * requests, which may be waiting on the writer), then the store (drain the writer, close
- * the database), so every acknowledged write is durable and none is cut off half-way.
+ * requests, which may be waiting on the writer), then the audit log's last record and
+ * checkpoint, then the store (drain the writer, close the database), then the keys (wiped),
+ * so every acknowledged write is durable, audited and anchored, and none is cut off.
  *
  * Signals are blocked in every thread (the mask is set before any thread starts) and
  * taken synchronously with sigwait() in the main thread: no async-signal-safety traps.
@@ -23,6 +24,7 @@
 #include "base/log.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "sys/sys.h"
 
 #define EXIT_USAGE 2
 #define SETS_MAX 64
@@ -133,7 +135,19 @@ static int run(struct fg_config *cfg)
                FG_LF_STR("rc", fg_rc_name(rc)));
         return 1;
     }
-    struct fg_app app = {.cfg = cfg, .store = store};
+    struct fg_sys *sys = NULL;
+    struct fg_sys_options yopt = {.store = store, .data_dir = dir, .dev_mode = cfg->keys_dev_mode};
+    rc = fg_sys_open(&yopt, &sys);
+    if (rc) {
+        fg_log(FG_LOG_ERROR, "serve.keys_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+        fg_store_close(store);
+        return 1;
+    }
+    struct fg_keys_state ks;
+    fg_sys_state(sys, &ks);
+    fg_log(FG_LOG_INFO, "serve.keys", FG_LF_BOOL("initialized", ks.initialized),
+           FG_LF_BOOL("sealed", ks.sealed), FG_LF_INT("threshold", ks.threshold));
+    struct fg_app app = {.cfg = cfg, .store = store, .sys = sys};
     struct fg_server_options opt = {.cfg = cfg, .app = &app, .data_dir = dir};
     struct fg_server *srv = NULL;
     rc = fg_server_new(&opt, &srv);
@@ -142,7 +156,9 @@ static int run(struct fg_config *cfg)
     if (rc) {
         fg_log(FG_LOG_ERROR, "serve.start_failed", FG_LF_STR("rc", fg_rc_name(rc)));
         fg_server_free(srv);
+        fg_sys_shutdown(sys);
         fg_store_close(store);
+        fg_sys_close(sys);
         return 1;
     }
     fg_log(FG_LOG_INFO, "serve.ready", FG_LF_STR("version", FG_VERSION), FG_LF_STR("data_dir", dir),
@@ -154,7 +170,9 @@ static int run(struct fg_config *cfg)
     fg_server_stop(srv);
     fg_server_wait(srv);
     fg_server_free(srv);
+    fg_sys_shutdown(sys); /* "sys.seal" record + final checkpoint, before the writer drains */
     fg_store_close(store);
+    fg_sys_close(sys); /* wipes the root key and the keyring */
     fg_log(FG_LOG_INFO, "serve.stopped");
     return 0;
 }

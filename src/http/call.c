@@ -26,9 +26,12 @@
 
 #include <openssl/crypto.h>
 
+#include "audit/audit.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "crypto/crypto.h"
 #include "http/internal.h"
+#include "sys/sys.h"
 
 struct fg_call {
     h2o_req_t *req;
@@ -58,6 +61,42 @@ const struct fg_route *fg_call_route(struct fg_call *c)
 const char *fg_call_request_id(struct fg_call *c)
 {
     return c->request_id;
+}
+
+static void wipe_json(json_t *v, unsigned depth)
+{
+    if (v == NULL || depth > FG_JSON_DEPTH_MAX)
+        return;
+    if (json_is_string(v)) {
+        /* jansson owns the bytes; overwriting them in place (same length) is safe */
+        fg_wipe((char *)json_string_value(v), json_string_length(v));
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child)
+        {
+            wipe_json(child, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child)
+        {
+            wipe_json(child, depth + 1);
+        }
+    }
+}
+
+void fg_call_wipe_body(struct fg_call *c)
+{
+    if (c->req->entity.base != NULL)
+        fg_wipe((void *)c->req->entity.base, c->req->entity.len);
+    wipe_json(c->body, 0);
+}
+
+int fg_call_answered(struct fg_call *c)
+{
+    return c->answered;
 }
 
 void *fg_call_alloc(struct fg_call *c, size_t n)
@@ -130,6 +169,17 @@ const char *fg_call_peer(struct fg_call *c)
     else if (ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, INET6_ADDRSTRLEN);
     return buf;
+}
+
+void fg_call_actor(struct fg_call *c, struct fg_audit_actor *out)
+{
+    const char *device = fg_call_header(c, "x-device-id");
+    *out = (struct fg_audit_actor){
+        .request_id = c->request_id,
+        .actor_id = "anonymous",
+        .actor_role = "none",
+        .source_ip = fg_call_peer(c),
+        .device_id = device && strlen(device) <= FG_AUDIT_DEVICE_ID_MAX ? device : ""};
 }
 
 /* ---- responses ------------------------------------------------------------------------- */
@@ -359,6 +409,12 @@ static fg_rc busy(struct fg_call *c, fg_rc rc)
 
 fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg, fg_call_done_fn done)
 {
+    return fg_call_write_record(c, fn, arg, NULL, done);
+}
+
+fg_rc fg_call_write_record(struct fg_call *c, fg_intent_fn fn, void *arg, void *record,
+                           fg_call_done_fn done)
+{
     assert(c != NULL && fn != NULL && done != NULL && !c->answered);
     struct fg_job *job = job_new(c, done, arg);
     if (job == NULL)
@@ -367,6 +423,7 @@ fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg, fg_call_done_
     job->intent.arg = arg;
     job->intent.done = writer_done;
     job->intent.done_ctx = job;
+    job->intent.record = record;
     fg_rc rc = fg_store_submit(fg_call_app(c)->store, &job->intent);
     if (rc) {
         job_abandon(job);
@@ -492,6 +549,11 @@ static void dispatch(struct fg_call *c)
     }
     c->route = route;
     c->route_index = fg_router_index_of(s->router, route);
+    if (!(route->flags & FG_ROUTE_UNSEALED) && s->app->sys != NULL && fg_sys_sealed(s->app->sys)) {
+        fg_reply_error(c, 503, "sealed", "keys are sealed; unseal with the threshold of shares",
+                       NULL);
+        return;
+    }
     if (!authorize(c, route->permission)) {
         fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
         return;

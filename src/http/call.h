@@ -31,11 +31,18 @@ struct fg_call;
 
 /* Services the handlers reach. Owned by the server's owner (cli serve). */
 struct fg_metrics;
+struct fg_sys;
 struct fg_app {
     const struct fg_config *cfg;
     fg_store *store;
+    struct fg_sys *sys;         /* keys and audit lifecycle (sys/sys.h) */
     struct fg_metrics *metrics; /* set by the server */
 };
+
+struct fg_audit_actor;
+/* The audit actor of this call (request id, peer address, device id; anonymous until the
+ * identity layer names the user). Strings live as long as the call. */
+void fg_call_actor(struct fg_call *c, struct fg_audit_actor *out);
 
 struct fg_app *fg_call_app(struct fg_call *c);
 const struct fg_route *fg_call_route(struct fg_call *c);
@@ -50,6 +57,12 @@ const char *fg_call_query(struct fg_call *c, const char *name);
 const char *fg_call_header(struct fg_call *c, const char *lowercase_name);
 /* Peer address as text ("127.0.0.1"). */
 const char *fg_call_peer(struct fg_call *c);
+/* Overwrite the raw request body and every string of the parsed JSON body with zeros —
+ * for bodies that carry secrets (unseal shares, passwords) — so they do not linger in
+ * freed memory. */
+void fg_call_wipe_body(struct fg_call *c);
+/* 1 once the call has been answered. */
+int fg_call_answered(struct fg_call *c);
 /* Memory that lives as long as the call. */
 void *fg_call_alloc(struct fg_call *c, size_t n);
 
@@ -75,6 +88,10 @@ typedef void (*fg_call_done_fn)(struct fg_call *c, void *arg, fg_rc rc);
  * arg yourself). */
 FG_MUST_CHECK fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg,
                                   fg_call_done_fn done);
+/* The same with a record the store's after_intent hook appends in the same transaction
+ * (an audit record, audit/audit.h). The record must stay alive until done runs. */
+FG_MUST_CHECK fg_rc fg_call_write_record(struct fg_call *c, fg_intent_fn fn, void *arg,
+                                         void *record, fg_call_done_fn done);
 
 typedef fg_rc (*fg_work_fn)(void *arg);
 /* Run fn(arg) on the worker pool; same contract as fg_call_write. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "base/time.h"
 #include "http/call.h"
 #include "http/server.h"
@@ -25,6 +26,7 @@ struct probe_write {
     size_t payload_len;
     int64_t created_ms;
     int64_t id;
+    struct fg_audit_record record; /* "diag.write", committed with the row */
 };
 
 static fg_rc probe_write_intent(fg_conn *conn, void *arg)
@@ -33,8 +35,11 @@ static fg_rc probe_write_intent(fg_conn *conn, void *arg)
     struct fg_val params[] = {FG_VTEXT(w->payload, w->payload_len), FG_VINT(w->created_ms)};
     fg_rc rc = fg_conn_exec(conn, "INSERT INTO diag_write(payload, created_ms) VALUES (?1, ?2)",
                             params, 2, NULL, NULL, NULL);
-    if (rc == FG_OK)
+    if (rc == FG_OK) {
         w->id = fg_conn_last_insert_id(conn);
+        /* the id exists only now; the audit hook appends the record right after this */
+        snprintf(w->record.object_id, sizeof w->record.object_id, "%lld", (long long)w->id);
+    }
     return rc;
 }
 
@@ -83,7 +88,19 @@ static void probe_write(struct fg_call *c)
     }
     memcpy(w->payload, json_string_value(payload), w->payload_len);
     w->created_ms = fg_time_wall_ms();
-    if (fg_call_write(c, probe_write_intent, w, probe_write_done) != FG_OK)
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    char details[64];
+    int n = snprintf(details, sizeof details, "{\"bytes\":%zu}", w->payload_len);
+    fg_rc rc = fg_audit_record_init(&w->record, &who, "diag.write", "diag_write", NULL);
+    if (rc == FG_OK)
+        rc = fg_audit_record_details(&w->record, details, (size_t)n);
+    if (rc) {
+        free(w);
+        fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    if (fg_call_write_record(c, probe_write_intent, w, &w->record, probe_write_done) != FG_OK)
         free(w); /* already answered 503 */
 }
 

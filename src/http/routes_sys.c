@@ -1,20 +1,37 @@
 /*
- * routes_sys.c — system routes: GET /v1/health (public, answers even while sealed) and
- * GET /metrics (Prometheus text; open on loopback, or behind server.metrics_token).
+ * routes_sys.c — system routes (API.md "System and keys"):
+ *   GET  /v1/health       public, answers while sealed
+ *   POST /v1/sys/init     public, once: creates the key hierarchy, returns the shares once
+ *   POST /v1/sys/unseal   public: one share per request until the threshold is reached
+ *   GET  /metrics         Prometheus text (open, or behind server.metrics_token)
+ *
+ * Init and unseal have no session yet (API.md): they are protected by TLS and by being
+ * useful only to holders of shares. Init's audit record commits in the same transaction as
+ * the keys; a completed unseal is audited once the audit log is armed (records cannot be
+ * MAC'd while sealed, so failed attempts are counted into that record and logged).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "audit/audit.h"
 #include "base/buf.h"
+#include "base/log.h"
+#include "crypto/crypto.h"
 #include "http/call.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "sys/sys.h"
+
+#define SHARES_MAX 16
+#define SHARE_TEXT_MAX 128
 
 static void health(struct fg_call *c)
 {
-    /* Keys, initialisation and sealing arrive with the key hierarchy; until then an
-     * instance has no keys: not initialised, and sealed. */
-    json_t *body = json_pack("{s:s, s:b, s:b, s:s}", "status", "ok", "initialized", 0, "sealed", 1,
-                             "version", FG_VERSION);
+    struct fg_keys_state st;
+    fg_sys_state(fg_call_app(c)->sys, &st);
+    json_t *body = json_pack("{s:s, s:b, s:b, s:s}", "status", "ok", "initialized", st.initialized,
+                             "sealed", st.sealed, "version", FG_VERSION);
     fg_reply_json(c, 200, body);
 }
 
@@ -32,13 +49,238 @@ static void metrics(struct fg_call *c)
     fg_buf_release(&out);
 }
 
+/* ---- init -------------------------------------------------------------------------- */
+
+struct init_job {
+    struct fg_sys *sys;
+    struct fg_sys_init *init;
+    unsigned threshold;
+    enum fg_suite suite;
+};
+
+/* The intent and its completion share one argument: the job. */
+static fg_rc init_intent(fg_conn *conn, void *arg)
+{
+    struct init_job *job = arg;
+    return fg_keys_op_intent(conn, fg_sys_init_arg(job->init));
+}
+
+static void init_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct init_job *job = arg;
+    const char *problem = NULL;
+    rc = fg_sys_init_finish(job->sys, job->init, rc, &problem);
+    if (c != NULL) {
+        if (rc == FG_OK) {
+            json_t *shares = json_array();
+            for (unsigned i = 0; i < fg_sys_init_share_count(job->init); i++)
+                json_array_append_new(shares, json_string(fg_sys_init_share(job->init, i)));
+            fg_reply_json(c, 200,
+                          json_pack("{s:o, s:i, s:s}", "shares", shares, "threshold",
+                                    (json_int_t)job->threshold, "suite",
+                                    fg_suite_name(job->suite)));
+        } else if (rc == FG_ERR_CONFLICT) {
+            fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
+        } else {
+            fg_reply_rc(c, rc, NULL);
+        }
+    }
+    if (rc == FG_OK)
+        fg_log(FG_LOG_INFO, "sys.initialized", FG_LF_STR("suite", fg_suite_name(job->suite)),
+               FG_LF_INT("threshold", job->threshold));
+    fg_sys_init_free(job->init);
+    free(job);
+}
+
+static const struct fg_json_field init_fields[] = {
+    {"shares", FG_JSON_INT, 1, 1, SHARES_MAX},
+    {"threshold", FG_JSON_INT, 1, 1, SHARES_MAX},
+    {"suite", FG_JSON_STRING, 0, 1, 8},
+};
+
+static void sys_init(struct fg_call *c)
+{
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, init_fields, 3, &err) != FG_OK) {
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    unsigned shares = (unsigned)json_integer_value(json_object_get(body, "shares"));
+    unsigned threshold = (unsigned)json_integer_value(json_object_get(body, "threshold"));
+    json_t *suite_v = json_object_get(body, "suite");
+    enum fg_suite suite = FG_SUITE_INTL;
+    if (suite_v != NULL && fg_suite_parse(json_string_value(suite_v), &suite) != FG_OK) {
+        fg_reply_error(c, 400, "invalid_argument", "suite must be \"intl\" or \"gm\"", "suite");
+        return;
+    }
+    if (threshold > shares || (threshold < 2 && shares > 1)) {
+        fg_reply_error(c, 400, "invalid_argument",
+                       "threshold must be between 2 and shares (1 only when shares is 1)",
+                       "threshold");
+        return;
+    }
+    struct fg_app *app = fg_call_app(c);
+    struct init_job *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    *job = (struct init_job){.sys = app->sys, .threshold = threshold, .suite = suite};
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    const char *problem = NULL;
+    fg_rc rc = fg_sys_init_prepare(app->sys, suite, shares, threshold, &who, &job->init, &problem);
+    if (rc) {
+        free(job);
+        if (rc == FG_ERR_CONFLICT)
+            fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
+        else if (rc == FG_ERR_INVALID)
+            fg_reply_error(c, 400, "invalid_argument", problem ? problem : "invalid", NULL);
+        else
+            fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    if (fg_call_write_record(c, init_intent, job, fg_sys_init_record(job->init), init_done) !=
+        FG_OK) {
+        rc = fg_sys_init_finish(app->sys, job->init, FG_ERR_BUSY, NULL);
+        (void)rc;
+        fg_sys_init_free(job->init);
+        free(job);
+    }
+}
+
+/* ---- unseal ------------------------------------------------------------------------ */
+
+struct unseal_job {
+    struct fg_sys *sys;
+    char share[SHARE_TEXT_MAX + 1];
+    struct fg_keys_state st;
+    int just_unsealed;
+    const char *problem;
+    struct fg_audit_record record;
+};
+
+static fg_rc unseal_work(void *arg)
+{
+    struct unseal_job *job = arg;
+    fg_rc rc = fg_sys_unseal(job->sys, job->share, &job->st, &job->just_unsealed, &job->problem);
+    fg_wipe(job->share, sizeof job->share);
+    return rc;
+}
+
+static void unseal_free(struct unseal_job *job)
+{
+    fg_wipe(job, sizeof *job);
+    free(job);
+}
+
+static void reply_progress(struct fg_call *c, const struct fg_keys_state *st)
+{
+    fg_reply_json(c, 200,
+                  json_pack("{s:b, s:i, s:i}", "sealed", st->sealed, "progress",
+                            (json_int_t)st->progress, "threshold", (json_int_t)st->threshold));
+}
+
+static void unseal_recorded(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct unseal_job *job = arg;
+    if (rc)
+        fg_log(FG_LOG_ERROR, "sys.unseal_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+    if (c != NULL)
+        reply_progress(c, &job->st); /* unsealed either way; the log says if the record failed */
+    unseal_free(job);
+}
+
+static void unseal_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct unseal_job *job = arg;
+    if (rc != FG_OK) {
+        fg_log(FG_LOG_WARN, "sys.unseal_refused", FG_LF_STR("rc", fg_rc_name(rc)),
+               FG_LF_STR("problem", job->problem ? job->problem : ""),
+               FG_LF_STR("source_ip", c ? fg_call_peer(c) : ""));
+        if (c != NULL) {
+            if (rc == FG_ERR_INVALID || rc == FG_ERR_CRYPTO)
+                fg_reply_error(c, 400, "invalid_argument",
+                               job->problem ? job->problem : "the share was not accepted", "share");
+            else if (rc == FG_ERR_CONFLICT)
+                fg_reply_error(c, 409, "conflict", "the instance is not initialised", NULL);
+            else
+                fg_reply_rc(c, rc, NULL);
+        }
+        unseal_free(job);
+        return;
+    }
+    if (!job->just_unsealed || c == NULL) {
+        if (job->just_unsealed) { /* client gone: still audit the unseal */
+            struct fg_audit_actor who = {.actor_id = "anonymous", .actor_role = "none"};
+            if (fg_sys_unseal_record(job->sys, &who, "shares", &job->record) == FG_OK)
+                fg_log(FG_LOG_INFO, "sys.unsealed");
+        }
+        if (c != NULL)
+            reply_progress(c, &job->st);
+        unseal_free(job);
+        return;
+    }
+    fg_log(FG_LOG_INFO, "sys.unsealed");
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    if (fg_sys_unseal_record(job->sys, &who, "shares", &job->record) != FG_OK ||
+        fg_call_write_record(c, fg_audit_record_only, job, &job->record, unseal_recorded) !=
+            FG_OK) {
+        if (!fg_call_answered(c))
+            reply_progress(c, &job->st);
+        unseal_free(job);
+    }
+}
+
+static const struct fg_json_field unseal_fields[] = {
+    {"share", FG_JSON_STRING, 1, 1, SHARE_TEXT_MAX},
+};
+
+static void sys_unseal(struct fg_call *c)
+{
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, unseal_fields, 1, &err) != FG_OK) {
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    struct unseal_job *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    job->sys = fg_call_app(c)->sys;
+    json_t *share = json_object_get(body, "share");
+    memcpy(job->share, json_string_value(share), json_string_length(share));
+    fg_call_wipe_body(c);
+    if (fg_call_defer(c, unseal_work, job, unseal_done) != FG_OK)
+        unseal_free(job);
+}
+
 fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg)
 {
-    fg_rc rc = fg_router_add(r, &(struct fg_route){.method = "GET",
-                                                   .pattern = "/v1/health",
-                                                   .permission = FG_PERM_PUBLIC,
-                                                   .flags = FG_ROUTE_UNSEALED,
-                                                   .fn = health});
+    const struct fg_route routes[] = {
+        {.method = "GET",
+         .pattern = "/v1/health",
+         .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_UNSEALED,
+         .fn = health},
+        {.method = "POST",
+         .pattern = "/v1/sys/init",
+         .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_UNSEALED | FG_ROUTE_JSON_BODY,
+         .fn = sys_init},
+        {.method = "POST",
+         .pattern = "/v1/sys/unseal",
+         .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_UNSEALED | FG_ROUTE_JSON_BODY,
+         .fn = sys_unseal},
+    };
+    fg_rc rc = FG_OK;
+    for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)
+        rc = fg_router_add(r, &routes[i]);
     if (rc == FG_OK && cfg->server_metrics)
         rc = fg_router_add(r, &(struct fg_route){.method = "GET",
                                                  .pattern = "/metrics",

@@ -392,7 +392,10 @@ static fg_rc setup_writer(struct sqlite_conn *conn)
         return conn_fail(conn, src, "journal_mode");
     if (!is_wal)
         return conn_fail_local(conn, FG_ERR_STORE, "journal_mode: WAL refused");
-    return script_exec(conn, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    /* secure_delete: freed pages are zeroed, so a crypto-shredded (destroyed) wrapped key
+     * does not linger in free pages of the database file. */
+    return script_exec(conn, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                             "PRAGMA secure_delete=ON;");
 }
 
 static fg_rc sqlite_exec_script(fg_conn *c, const char *sql)

@@ -140,7 +140,8 @@ static void test_sigkill_loses_no_acknowledged_write(void **state)
 {
     (void)state;
     struct fg_test_server s;
-    const char *const args[] = {"--set", "diag.write_probe=true", NULL};
+    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "keys.dev_mode=true",
+                                NULL};
     fg_test_server_start(&s, args);
     struct acks all = {0};
     for (int round = 0; round < ROUNDS; round++) {

@@ -468,7 +468,8 @@ static void test_malformed_table(void **state)
     (void)state;
     assert_true(ROWS >= 30);
     struct fg_test_server s;
-    const char *const args[] = {"--set", "diag.write_probe=true", NULL};
+    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "keys.dev_mode=true",
+                                NULL};
     fg_test_server_start(&s, args);
     struct fg_client *health, *h1, *h2;
     fg_test_server_client(&s, &health);

@@ -208,8 +208,8 @@ static void test_metrics_after_traffic(void **state)
 {
     (void)state;
     struct fg_test_server s;
-    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "server.metrics=true",
-                                NULL};
+    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "keys.dev_mode=true",
+                                "--set", "server.metrics=true",   NULL};
     fg_test_server_start(&s, args);
     struct fg_client *c;
     fg_test_server_client(&s, &c);

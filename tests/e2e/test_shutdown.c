@@ -155,7 +155,8 @@ static void test_sigterm_under_write_load(void **state)
 {
     (void)state;
     struct fg_test_server s;
-    const char *const args[] = {"--set", "diag.write_probe=true", NULL};
+    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "keys.dev_mode=true",
+                                NULL};
     fg_test_server_start(&s, args);
 
     _Atomic int64_t term_us = 0;
@@ -218,7 +219,8 @@ static void test_sigterm_idle_connections(void **state)
     (void)state;
     /* Idle keep-alive connections (HTTP/1.1 and HTTP/2) must not delay the exit. */
     struct fg_test_server s;
-    const char *const args[] = {"--set", "diag.write_probe=true", NULL};
+    const char *const args[] = {"--set", "diag.write_probe=true", "--set", "keys.dev_mode=true",
+                                NULL};
     fg_test_server_start(&s, args);
     struct fg_client *c[4];
     for (int i = 0; i < 4; i++) {

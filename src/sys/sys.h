@@ -1,0 +1,111 @@
+/*
+ * sys.h — the instance's security lifecycle, shared by the HTTP layer and the CLI:
+ * initialisation, unseal, and shutdown, and the audit log that can exist only while the
+ * keys are unsealed (REQUIREMENTS DATA-2, AUD-1..2, GOV-3).
+ *
+ *   not initialised ──init──▶ unsealed ──shutdown──▶ (process ends; next start: sealed)
+ *                   sealed ──unseal (k shares)──▶ unsealed
+ *
+ * While unsealed, the audit log is attached to the store: every write intent that carries
+ * a record (intent->record, a struct fg_audit_record) gets it appended to the chain in the
+ * same transaction. Initialisation arms the audit log with the *pending* keyring, so the
+ * "sys.init" record is MAC'd and committed in the very transaction that creates the keys.
+ *
+ * Development mode (keys.dev_mode): an uninitialised instance is initialised at start with
+ * one share (suite intl), the root key is kept in DATA_DIR/dev-root.key, and every start
+ * unseals from it — logged as a warning each time. Configuration validation confines it
+ * to loopback addresses.
+ *
+ * Thread safety: all functions may be called from any thread; arming and disarming the
+ * audit log is serialised by a mutex. fg_sys_close() requires the store to be closed.
+ */
+#ifndef FG_SYS_SYS_H
+#define FG_SYS_SYS_H
+
+#include "audit/audit.h"
+#include "base/rc.h"
+#include "keys/keys.h"
+#include "store/store.h"
+
+struct fg_sys;
+
+struct fg_sys_options {
+    fg_store *store;
+    const char *data_dir;           /* anchor file and dev key live here */
+    int dev_mode;                   /* see above */
+    uint32_t checkpoint_records;    /* 0 → audit default */
+    int64_t checkpoint_interval_ms; /* 0 → audit default */
+};
+
+/* Load key state; in dev mode initialise if needed and unseal. */
+FG_MUST_CHECK fg_rc fg_sys_open(const struct fg_sys_options *opt, struct fg_sys **out);
+/* Before closing the store: append "sys.seal" (reason shutdown) and a final checkpoint so
+ * the tail is anchored. Blocking; call from the main thread after the server stopped. */
+void fg_sys_shutdown(struct fg_sys *sys);
+/* After the store is closed: wipe keys, close the audit log, free. NULL is a no-op. */
+void fg_sys_close(struct fg_sys *sys);
+
+void fg_sys_state(struct fg_sys *sys, struct fg_keys_state *out);
+int fg_sys_sealed(struct fg_sys *sys);
+fg_keys *fg_sys_keys(struct fg_sys *sys);
+const char *fg_sys_data_dir(const struct fg_sys *sys);
+/* Path of the audit anchor file (DATA_DIR/audit-anchor.jsonl). */
+const char *fg_sys_anchor_path(const struct fg_sys *sys);
+
+/* ---- initialisation as one write intent ---------------------------------------------------- */
+struct fg_sys_init;
+/* Prepares keys and arms the audit log with them; `who` is audited as the initialiser.
+ * FG_ERR_CONFLICT if already initialised. */
+FG_MUST_CHECK fg_rc fg_sys_init_prepare(struct fg_sys *sys, enum fg_suite suite, unsigned shares,
+                                        unsigned threshold, const struct fg_audit_actor *who,
+                                        struct fg_sys_init **out, const char **problem);
+/* Submit with: fn = fg_keys_op_intent, arg = fg_sys_init_arg(), record = fg_sys_init_record(). */
+void *fg_sys_init_arg(struct fg_sys_init *init);
+struct fg_audit_record *fg_sys_init_record(struct fg_sys_init *init);
+/* After the intent's batch: publish (rc == FG_OK) or disarm (otherwise). Returns rc or the
+ * publish error. Never blocks on the database. */
+FG_MUST_CHECK fg_rc fg_sys_init_finish(struct fg_sys *sys, struct fg_sys_init *init, fg_rc rc,
+                                       const char **problem);
+unsigned fg_sys_init_share_count(const struct fg_sys_init *init);
+const char *fg_sys_init_share(const struct fg_sys_init *init, unsigned i);
+void fg_sys_init_free(struct fg_sys_init *init);
+/* Blocking: prepare + write + finish (CLI, tests). Copies shares out. */
+FG_MUST_CHECK fg_rc fg_sys_init(struct fg_sys *sys, enum fg_suite suite, unsigned shares,
+                                unsigned threshold, const struct fg_audit_actor *who,
+                                char share_text[][FG_KEYS_SHARE_TEXT_MAX], const char **problem);
+
+/* ---- unseal -------------------------------------------------------------------------------- */
+/* Submit one share. When it completes the set, the audit log is opened and attached, and
+ * *just_unsealed is set: the caller then appends its "sys.unseal" record (fg_sys_unseal_record).
+ * Errors as fg_keys_unseal_submit; a failure is counted and reported in the next
+ * "sys.unseal" record (records cannot be MAC'd while sealed). */
+FG_MUST_CHECK fg_rc fg_sys_unseal(struct fg_sys *sys, const char *share_text,
+                                  struct fg_keys_state *st, int *just_unsealed,
+                                  const char **problem);
+/* Fill rec as the "sys.unseal" record (details: failed attempts since the last unseal). */
+FG_MUST_CHECK fg_rc fg_sys_unseal_record(struct fg_sys *sys, const struct fg_audit_actor *who,
+                                         const char *how, struct fg_audit_record *rec);
+
+/* ---- key changes, audited -------------------------------------------------------------------- */
+/* Rotate purpose (unsealed): new active version; "keys.rotate" record in the same
+ * transaction. Blocking (CLI; the HTTP route needs four-eyes approval — identity issue). */
+FG_MUST_CHECK fg_rc fg_sys_keys_rotate(struct fg_sys *sys, enum fg_key_purpose purpose,
+                                       const struct fg_audit_actor *who, uint32_t *new_version,
+                                       const char **problem);
+/* Destroy (crypto-shred) an unused, non-active version with two distinct custodians'
+ * shares; "keys.destroy" record in the same transaction (so the keys must be unsealed).
+ * Blocking. */
+FG_MUST_CHECK fg_rc fg_sys_keys_destroy(struct fg_sys *sys, enum fg_key_purpose purpose,
+                                        uint32_t version, const char *share_a,
+                                        const char *share_b, const struct fg_audit_actor *who,
+                                        const char **problem);
+
+/* ---- audit keys for verification ----------------------------------------------------------- */
+/* The MAC keys (every live version) and signing public keys (every version) of this instance,
+ * in locked memory. FG_ERR_SEALED while sealed. Release with fg_sys_keyset_free. */
+struct fg_sys_keyset;
+FG_MUST_CHECK fg_rc fg_sys_keyset_load(fg_keys *keys, int with_private, struct fg_sys_keyset **out);
+const struct fg_audit_keys *fg_sys_keyset_keys(const struct fg_sys_keyset *ks);
+void fg_sys_keyset_free(struct fg_sys_keyset *ks);
+
+#endif
