@@ -22,6 +22,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "cli/lock.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "sys/sys.h"
@@ -105,6 +106,8 @@ static int setup_logging(const struct fg_config *cfg)
     return 0;
 }
 
+static int run_locked(struct fg_config *cfg, const char *dir);
+
 static int run(struct fg_config *cfg)
 {
     const char *dir = cfg->storage_data_dir;
@@ -113,6 +116,21 @@ static int run(struct fg_config *cfg)
                FG_LF_STR("error", strerror(errno)));
         return 1;
     }
+    int lock_fd = -1;
+    fg_rc lrc = fg_cli_lock_data_dir(dir, &lock_fd);
+    if (lrc) {
+        fg_log(FG_LOG_ERROR, "serve.data_dir_locked", FG_LF_STR("dir", dir),
+               FG_LF_STR("reason", lrc == FG_ERR_BUSY ? "another finguard process is using it"
+                                                      : "cannot create the lock file"));
+        return 1;
+    }
+    int code = run_locked(cfg, dir);
+    fg_cli_unlock(lock_fd);
+    return code;
+}
+
+static int run_locked(struct fg_config *cfg, const char *dir)
+{
     char db_path[FG_PATH_MAX];
     if (snprintf(db_path, sizeof db_path, "%s/finguard.db", dir) >= (int)sizeof db_path)
         return 1;
