@@ -56,20 +56,23 @@ static int keys_make(struct keys *k)
         return -1;
     k->mk = (struct fg_audit_mac_key){.version = 1, .key = k->mac, .len = sizeof k->mac};
     k->pk = (struct fg_audit_public_key){.version = 1, .key = k->pub, .len = k->pub_len};
-    k->all = (struct fg_audit_keys){.suite = FG_SUITE_INTL, .mac_keys = &k->mk,
-                                    .mac_key_count = 1, .sign_private = k->priv,
-                                    .sign_version = 1, .public_keys = &k->pk,
+    k->all = (struct fg_audit_keys){.suite = FG_SUITE_INTL,
+                                    .mac_keys = &k->mk,
+                                    .mac_key_count = 1,
+                                    .sign_private = k->priv,
+                                    .sign_version = 1,
+                                    .public_keys = &k->pk,
                                     .public_key_count = 1};
     return 0;
 }
 
-/* ---- (a) append ------------------------------------------------------------------------- */
+/* ---- (a) append -------------------------------------------------------------------------- */
 
 static fg_rc insert_fn(fg_conn *conn, void *arg)
 {
     struct fg_val p[2] = {FG_VSTR((const char *)arg), FG_VINT(fg_time_wall_ms())};
-    return fg_conn_exec(conn, "INSERT INTO diag_write (payload, created_ms) VALUES (?1, ?2)", p,
-                        2, NULL, NULL, NULL);
+    return fg_conn_exec(conn, "INSERT INTO diag_write (payload, created_ms) VALUES (?1, ?2)", p, 2,
+                        NULL, NULL, NULL);
 }
 
 struct run {
@@ -86,8 +89,10 @@ static void *submitter(void *arg)
     char actor[32], ip[32], details[96];
     snprintf(actor, sizeof actor, "user-%d", id);
     snprintf(ip, sizeof ip, "10.0.0.%d", id);
-    struct fg_audit_actor who = {.request_id = "bench-request-0001", .actor_id = actor,
-                                 .actor_role = "operator", .source_ip = ip,
+    struct fg_audit_actor who = {.request_id = "bench-request-0001",
+                                 .actor_id = actor,
+                                 .actor_role = "operator",
+                                 .source_ip = ip,
                                  .device_id = "bench-device"};
     char payload[] = "bench-audit-payload";
     long i = 0;
@@ -149,12 +154,12 @@ static int bench_append(const char *db, const char *anchor, struct keys *k, unsi
     return 0;
 }
 
-/* ---- (b) verify and (c) raw, interleaved --------------------------------------------------- */
+/* ---- (b) verify and (c) raw, interleaved ------------------------------------------------- */
 
 struct raw {
-    uint8_t *buf;      /* per record: canonical ‖ previous MAC */
+    uint8_t *buf; /* per record: canonical ‖ previous MAC */
     size_t len, cap;
-    size_t *ends;      /* end offset of each record's message */
+    size_t *ends; /* end offset of each record's message */
     size_t n, n_cap;
     uint64_t canonical_bytes;
     uint8_t prev[FG_HASH_LEN];
@@ -207,8 +212,8 @@ static double raw_pass(const struct raw *r, const struct keys *k)
     size_t from = 0;
     for (size_t i = 0; i < r->n; i++) {
         uint8_t out[FG_HASH_LEN];
-        if (fg_hmac(FG_HASH_SHA256, k->mac, sizeof k->mac, r->buf + from, r->ends[i] - from,
-                    out) != FG_OK)
+        if (fg_hmac(FG_HASH_SHA256, k->mac, sizeof k->mac, r->buf + from, r->ends[i] - from, out) !=
+            FG_OK)
             return -1;
         from = r->ends[i];
     }
@@ -235,8 +240,8 @@ static double verify_pass(const char *db, const char *anchor, const struct fg_au
 
 /* Rounds of (verify once, raw once) until each has run VERIFY_MIN_S: interleaving keeps
  * both under the same machine load, so the ratio holds even on a busy box. */
-static int bench_verify_raw(const char *db, const char *anchor, const struct keys *k,
-                            long records, double out[3])
+static int bench_verify_raw(const char *db, const char *anchor, const struct keys *k, long records,
+                            double out[3])
 {
     struct raw r = {0};
     struct fg_audit_keys vk = k->all;
@@ -257,8 +262,9 @@ static int bench_verify_raw(const char *db, const char *anchor, const struct key
         rounds++;
     }
     if (!failed)
-        fprintf(stderr, "verify: %d rounds over %ld records (%.1f MB canonical): verify %.2f s, "
-                        "raw HMAC over %zu records %.2f s\n",
+        fprintf(stderr,
+                "verify: %d rounds over %ld records (%.1f MB canonical): verify %.2f s, "
+                "raw HMAC over %zu records %.2f s\n",
                 rounds, records, (double)r.canonical_bytes / 1e6, verify_s, r.n, raw_s);
     free(r.buf);
     free(r.ends);
@@ -270,7 +276,7 @@ static int bench_verify_raw(const char *db, const char *anchor, const struct key
     return 0;
 }
 
-/* ---- main --------------------------------------------------------------------------------- */
+/* ---- main -------------------------------------------------------------------------------- */
 
 static void remove_dir(const char *dir)
 {

@@ -79,7 +79,7 @@ struct fg_audit_log {
 /* Terminates a batch's record list, so "next_ == NULL" means "not in a list". */
 static struct fg_audit_record list_end;
 
-/* ---- open / close ------------------------------------------------------------------------- */
+/* ---- open / close ------------------------------------------------------------------------ */
 
 static fg_rc options_check(const struct fg_audit_options *opt)
 {
@@ -129,21 +129,22 @@ static fg_rc keys_copy(fg_audit_log *log, const struct fg_audit_keys *k)
     log->sign_version = k->sign_version;
     for (size_t i = 0; i < k->public_key_count; i++) {
         memcpy(log->public_bytes[i], k->public_keys[i].key, k->public_keys[i].len);
-        log->public_keys[i] = (struct fg_audit_public_key){k->public_keys[i].version,
-                                                           log->public_bytes[i],
-                                                           k->public_keys[i].len};
+        log->public_keys[i] = (struct fg_audit_public_key){
+            k->public_keys[i].version, log->public_bytes[i], k->public_keys[i].len};
     }
-    log->keys = (struct fg_audit_keys){
-        .suite = k->suite, .mac_keys = log->mac_keys, .mac_key_count = k->mac_key_count,
-        .public_keys = log->public_keys, .public_key_count = k->public_key_count};
+    log->keys = (struct fg_audit_keys){.suite = k->suite,
+                                       .mac_keys = log->mac_keys,
+                                       .mac_key_count = k->mac_key_count,
+                                       .public_keys = log->public_keys,
+                                       .public_key_count = k->public_key_count};
     return FG_OK;
 }
 
 /* The private key must produce signatures its named public key accepts. */
 static fg_rc keys_selfcheck(fg_audit_log *log)
 {
-    struct audit_checkpoint cp = {.kind = AUDIT_CP_CHECKPOINT, .seq = 1,
-                                  .sign_version = log->sign_version};
+    struct audit_checkpoint cp = {
+        .kind = AUDIT_CP_CHECKPOINT, .seq = 1, .sign_version = log->sign_version};
     uint8_t msg[AUDIT_CP_MESSAGE_LEN];
     audit_cp_message(log->suite, &cp, msg);
     fg_rc rc = fg_sign(log->suite, log->sign_private, msg, sizeof msg, cp.sig, &cp.sig_len);
@@ -252,7 +253,7 @@ uint64_t fg_audit_anchor_failures(const fg_audit_log *log)
     return atomic_load(&log->anchor_failures);
 }
 
-/* ---- loading the head --------------------------------------------------------------------- */
+/* ---- loading the head -------------------------------------------------------------------- */
 
 struct head_row {
     int64_t seq;
@@ -317,7 +318,7 @@ static fg_rc head_refuse(int64_t head, int64_t anchored, const char *where)
 {
     fg_log(FG_LOG_ERROR, "audit.head_behind_checkpoint", FG_LF_INT("head_seq", head),
            FG_LF_INT("checkpoint_seq", anchored), FG_LF_STR("checkpoint_in", where),
-           FG_LF_STR("action", "refusing to append; run `finguard audit verify`"));
+           FG_LF_STR("action", "refusing to append until the log is verified"));
     return FG_ERR_CORRUPT;
 }
 
@@ -328,8 +329,8 @@ static fg_rc log_load(fg_audit_log *log, fg_conn *conn)
     struct head_row last = {.found = 0}, cp = {.found = 0};
     struct audit_checkpoint cut;
     int have_cut = 0;
-    fg_rc rc = fg_conn_exec(conn, "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
-                            NULL, 0, last_record_row, &last, NULL);
+    fg_rc rc = fg_conn_exec(conn, "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1", NULL,
+                            0, last_record_row, &last, NULL);
     if (rc == FG_OK)
         rc = audit_retention_latest(conn, &cut, &have_cut);
     if (rc == FG_OK)
@@ -364,7 +365,7 @@ static fg_rc log_load(fg_audit_log *log, fg_conn *conn)
     return FG_OK;
 }
 
-/* ---- appending ---------------------------------------------------------------------------- */
+/* ---- appending --------------------------------------------------------------------------- */
 
 static const char insert_record_sql[] =
     "INSERT INTO audit_log (" AUDIT_ROW_COLUMNS ") "
@@ -406,8 +407,7 @@ static void result_effective(const struct fg_audit_record *rec, fg_rc intent_rc,
     }
 }
 
-static fg_rc append(fg_audit_log *log, fg_conn *conn, struct fg_audit_record *rec,
-                    fg_rc intent_rc)
+static fg_rc append(fg_audit_log *log, fg_conn *conn, struct fg_audit_record *rec, fg_rc intent_rc)
 {
     assert(log->loaded);
     assert(rec->next_ == NULL); /* one record per intent, once per batch */
@@ -416,8 +416,8 @@ static fg_rc append(fg_audit_log *log, fg_conn *conn, struct fg_audit_record *re
     char details[FG_AUDIT_DETAILS_MAX + 1];
     if (!rec->details_redacted_) { /* filled by hand: redact here, never store it raw */
         size_t n = 0;
-        if (fg_audit_redact(rec->details, f.text[AUDIT_DETAILS].n, details, sizeof details,
-                            &n) != FG_OK) {
+        if (fg_audit_redact(rec->details, f.text[AUDIT_DETAILS].n, details, sizeof details, &n) !=
+            FG_OK) {
             n = (size_t)snprintf(details, sizeof details, "{\"redaction\":\"failed\"}");
         }
         f.text[AUDIT_DETAILS] = (struct audit_text){details, n};
@@ -450,8 +450,8 @@ static fg_rc checkpoint_write(fg_audit_log *log, fg_conn *conn, enum audit_cp_ki
                               int64_t seq, const uint8_t mac[FG_HASH_LEN], int64_t time_ms)
 {
     assert(seq >= 1);
-    struct audit_checkpoint cp = {.kind = kind, .seq = seq, .time_ms = time_ms,
-                                  .sign_version = log->sign_version};
+    struct audit_checkpoint cp = {
+        .kind = kind, .seq = seq, .time_ms = time_ms, .sign_version = log->sign_version};
     memcpy(cp.mac, mac, FG_HASH_LEN);
     uint8_t msg[AUDIT_CP_MESSAGE_LEN];
     audit_cp_message(log->suite, &cp, msg);
@@ -459,8 +459,11 @@ static fg_rc checkpoint_write(fg_audit_log *log, fg_conn *conn, enum audit_cp_ki
     if (rc != FG_OK)
         return rc;
     assert(cp.sig_len > 0 && cp.sig_len <= FG_SIGN_SIG_MAX);
-    struct fg_val p[6] = {FG_VSTR(audit_cp_kind_name(kind)), FG_VINT(seq), FG_VINT(time_ms),
-                          FG_VBLOB(cp.mac, FG_HASH_LEN), FG_VINT(cp.sign_version),
+    struct fg_val p[6] = {FG_VSTR(audit_cp_kind_name(kind)),
+                          FG_VINT(seq),
+                          FG_VINT(time_ms),
+                          FG_VBLOB(cp.mac, FG_HASH_LEN),
+                          FG_VINT(cp.sign_version),
                           FG_VBLOB(cp.sig, cp.sig_len)};
     rc = fg_conn_exec(conn,
                       "INSERT INTO audit_checkpoint (kind, seq, time_ms, mac, sign_key_version, "
@@ -521,7 +524,7 @@ static void batch_forget(fg_audit_log *log, int rolled_back)
     log->force_checkpoint = 0;
 }
 
-/* ---- the hooks ---------------------------------------------------------------------------- */
+/* ---- the hooks --------------------------------------------------------------------------- */
 
 static fg_rc hook_after_intent(void *ctx, fg_conn *conn, struct fg_intent *intent)
 {
@@ -543,8 +546,7 @@ static fg_rc hook_before_commit(void *ctx, fg_conn *conn)
     if (p->seq <= p->cp_seq)
         return FG_OK;
     int64_t now = fg_time_wall_ms();
-    int due = log->force_checkpoint ||
-              p->seq - p->cp_seq >= (int64_t)log->checkpoint_records ||
+    int due = log->force_checkpoint || p->seq - p->cp_seq >= (int64_t)log->checkpoint_records ||
               now - p->cp_time_ms >= log->checkpoint_interval_ms;
     if (!due)
         return FG_OK;
@@ -588,7 +590,7 @@ void fg_audit_attach(fg_store *store, fg_audit_log *log)
     fg_store_set_hooks(store, &hooks);
 }
 
-/* ---- blocking helpers --------------------------------------------------------------------- */
+/* ---- blocking helpers -------------------------------------------------------------------- */
 
 fg_rc fg_audit_record_only(fg_conn *conn, void *arg)
 {
@@ -655,7 +657,7 @@ fg_rc fg_audit_checkpoint_now(fg_store *store, fg_audit_log *log)
     return fg_store_write(store, force_checkpoint_fn, log);
 }
 
-/* ---- retention ---------------------------------------------------------------------------- */
+/* ---- retention --------------------------------------------------------------------------- */
 
 struct expire_job {
     fg_audit_log *log;
@@ -699,8 +701,9 @@ static fg_rc expire_cut(fg_conn *conn, const struct expire_job *job, int64_t sta
 {
     struct head_row keep = {.found = 0}, max = {.found = 0};
     struct fg_val p = FG_VINT(job->cutoff_ms);
-    fg_rc rc = fg_conn_exec(conn, "SELECT seq FROM audit_log WHERE time_ms >= ?1 ORDER BY seq "
-                                  "LIMIT 1",
+    fg_rc rc = fg_conn_exec(conn,
+                            "SELECT seq FROM audit_log WHERE time_ms >= ?1 ORDER BY seq "
+                            "LIMIT 1",
                             &p, 1, int_row, &keep, NULL);
     if (rc == FG_OK && !keep.found)
         rc = fg_conn_exec(conn, "SELECT max(seq) FROM audit_log", NULL, 0, int_row, &max, NULL);
@@ -718,8 +721,8 @@ static fg_rc expire_cut(fg_conn *conn, const struct expire_job *job, int64_t sta
 static fg_rc expire_delete(fg_conn *conn, int64_t cut, int64_t *deleted)
 {
     struct fg_val p = FG_VINT(cut);
-    fg_rc rc = fg_conn_exec(conn, "DELETE FROM audit_log WHERE seq <= ?1", &p, 1, NULL, NULL,
-                            deleted);
+    fg_rc rc =
+        fg_conn_exec(conn, "DELETE FROM audit_log WHERE seq <= ?1", &p, 1, NULL, NULL, deleted);
     if (rc == FG_OK)
         rc = fg_conn_exec(conn,
                           "DELETE FROM audit_checkpoint WHERE kind = 'checkpoint' AND seq <= ?1",
@@ -763,8 +766,8 @@ static fg_rc expire_fn(fg_conn *conn, void *arg)
         char details[160];
         int n = snprintf(details, sizeof details,
                          "{\"cut_seq\":%lld,\"deleted\":%lld,\"more\":%s,\"older_than_ms\":%lld}",
-                         (long long)job->res->cut_seq, (long long)deleted,
-                         more ? "true" : "false", (long long)job->older_than_ms);
+                         (long long)job->res->cut_seq, (long long)deleted, more ? "true" : "false",
+                         (long long)job->older_than_ms);
         assert(n > 0 && (size_t)n < sizeof details);
         rc = fg_audit_record_details(job->rec, details, (size_t)n);
     }
@@ -789,8 +792,8 @@ fg_rc fg_audit_expire(fg_store *store, fg_audit_log *log, int64_t older_than_ms,
         return rc;
     if (older_than_ms < FG_AUDIT_RETENTION_MIN_DAYS * MS_PER_DAY) {
         char details[96];
-        int n = snprintf(details, sizeof details, "{\"older_than_ms\":%lld}",
-                         (long long)older_than_ms);
+        int n =
+            snprintf(details, sizeof details, "{\"older_than_ms\":%lld}", (long long)older_than_ms);
         assert(n > 0 && (size_t)n < sizeof details);
         if (fg_audit_record_details(&rec, details, (size_t)n) != FG_OK)
             return FG_ERR_INTERNAL;
@@ -798,8 +801,11 @@ fg_rc fg_audit_expire(fg_store *store, fg_audit_log *log, int64_t older_than_ms,
         out->record_seq = rec.seq;
         return rc != FG_OK ? rc : FG_ERR_POLICY;
     }
-    struct expire_job job = {.log = log, .cutoff_ms = fg_time_wall_ms() - older_than_ms,
-                             .older_than_ms = older_than_ms, .rec = &rec, .res = out};
+    struct expire_job job = {.log = log,
+                             .cutoff_ms = fg_time_wall_ms() - older_than_ms,
+                             .older_than_ms = older_than_ms,
+                             .rec = &rec,
+                             .res = out};
     rc = fg_audit_write(store, expire_fn, &job, &rec);
     out->record_seq = rec.seq;
     if (rc != FG_OK) {
@@ -807,8 +813,8 @@ fg_rc fg_audit_expire(fg_store *store, fg_audit_log *log, int64_t older_than_ms,
         memset(out, 0, sizeof *out);
         out->record_seq = seq;
     }
-    fg_log(rc == FG_OK ? FG_LOG_INFO : FG_LOG_ERROR, "audit.expire", FG_LF_STR("rc", fg_rc_name(rc)),
-           FG_LF_INT("cut_seq", out->cut_seq), FG_LF_INT("deleted", out->deleted),
-           FG_LF_BOOL("more", out->more));
+    fg_log(rc == FG_OK ? FG_LOG_INFO : FG_LOG_ERROR, "audit.expire",
+           FG_LF_STR("rc", fg_rc_name(rc)), FG_LF_INT("cut_seq", out->cut_seq),
+           FG_LF_INT("deleted", out->deleted), FG_LF_BOOL("more", out->more));
     return rc;
 }

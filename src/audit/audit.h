@@ -58,7 +58,7 @@
 #include "crypto/crypto.h"
 #include "store/store.h"
 
-/* ---- limits (bytes, excluding the NUL) ---------------------------------------------------- */
+/* ---- limits (bytes, excluding the NUL) --------------------------------------------------- */
 /* Echoed X-Request-Id values are at most FG_HTTP_REQUEST_ID_MAX (64); minted ones shorter. */
 #define FG_AUDIT_REQUEST_ID_MAX 64u
 /* User / service ids are short opaque strings (UUID text is 36). */
@@ -84,11 +84,11 @@
 #define FG_AUDIT_DETAILS_DEPTH_MAX 8u
 /* The largest canonical encoding: 22 fixed bytes + 10 length prefixes + every field at
  * its maximum. Stack buffers of this size are fine. */
-#define FG_AUDIT_CANONICAL_MAX                                                                 \
-    (22u + 10u * 4u + FG_AUDIT_REQUEST_ID_MAX + FG_AUDIT_ACTOR_ID_MAX +                       \
-     FG_AUDIT_ACTOR_ROLE_MAX + FG_AUDIT_SOURCE_IP_MAX + FG_AUDIT_DEVICE_ID_MAX +                 \
-     FG_AUDIT_ACTION_MAX + FG_AUDIT_OBJECT_TYPE_MAX + FG_AUDIT_OBJECT_ID_MAX +                  \
-     FG_AUDIT_ERROR_CODE_MAX + FG_AUDIT_DETAILS_MAX)
+#define FG_AUDIT_CANONICAL_MAX                                                                     \
+    (22u + 10u * 4u + FG_AUDIT_REQUEST_ID_MAX + FG_AUDIT_ACTOR_ID_MAX + FG_AUDIT_ACTOR_ROLE_MAX +  \
+     FG_AUDIT_SOURCE_IP_MAX + FG_AUDIT_DEVICE_ID_MAX + FG_AUDIT_ACTION_MAX +                       \
+     FG_AUDIT_OBJECT_TYPE_MAX + FG_AUDIT_OBJECT_ID_MAX + FG_AUDIT_ERROR_CODE_MAX +                 \
+     FG_AUDIT_DETAILS_MAX)
 /* Checkpoints: every N records or T milliseconds, whichever first (evaluated per batch).
  * N bounds the records an attacker could cut from the tail unnoticed between anchors;
  * T bounds it in time on a quiet system. Ceilings keep operators from disabling them. */
@@ -118,9 +118,13 @@
 #define FG_AUDIT_MAC_KEY_MIN 32u
 #define FG_AUDIT_MAC_KEY_MAX 64u
 
-/* ---- records ---------------------------------------------------------------------------------- */
+/* ---- records ----------------------------------------------------------------------------- */
 
-enum fg_audit_result { FG_AUDIT_RESULT_OK = 1, FG_AUDIT_RESULT_DENIED = 2, FG_AUDIT_RESULT_ERROR = 3 };
+enum fg_audit_result {
+    FG_AUDIT_RESULT_OK = 1,
+    FG_AUDIT_RESULT_DENIED = 2,
+    FG_AUDIT_RESULT_ERROR = 3
+};
 /* "ok" | "denied" | "error" (the text stored in audit_log.result). */
 const char *fg_audit_result_name(enum fg_audit_result result);
 
@@ -167,7 +171,7 @@ FG_MUST_CHECK fg_rc fg_audit_record_details(struct fg_audit_record *rec, const c
  * ignored (stored as "") for ok. */
 void fg_audit_record_result(struct fg_audit_record *rec, enum fg_audit_result result, fg_rc code);
 
-/* ---- redaction ---------------------------------------------------------------------------------- */
+/* ---- redaction --------------------------------------------------------------------------- */
 
 /* The redaction rule. Every object member whose key contains (ASCII case-insensitive) one
  * of: password, secret, token, otp, key, pan, id_number, share, cvv, signature, nonce,
@@ -185,7 +189,7 @@ FG_MUST_CHECK fg_rc fg_audit_redact(const char *json, size_t len, char *out, siz
 /* 1 if a member with this key is redacted by the key rule. */
 int fg_audit_key_is_sensitive(const char *key, size_t len);
 
-/* ---- canonical encoding ------------------------------------------------------------------------ */
+/* ---- canonical encoding ------------------------------------------------------------------ */
 
 /* canonical(record) — the bytes the chain MACs, in this order, integers big-endian:
  *   u8  format (1)
@@ -198,7 +202,7 @@ int fg_audit_key_is_sensitive(const char *key, size_t len);
 FG_MUST_CHECK fg_rc fg_audit_canonical(const struct fg_audit_record *rec, uint32_t key_version,
                                        uint8_t *out, size_t cap, size_t *len);
 
-/* ---- keys ---------------------------------------------------------------------------------------- */
+/* ---- keys -------------------------------------------------------------------------------- */
 
 struct fg_audit_mac_key {
     uint32_t version;
@@ -230,7 +234,7 @@ struct fg_audit_keys {
     size_t public_key_count;
 };
 
-/* ---- the log -------------------------------------------------------------------------------------- */
+/* ---- the log ----------------------------------------------------------------------------- */
 
 typedef struct fg_audit_log fg_audit_log;
 
@@ -260,7 +264,7 @@ int64_t fg_audit_committed_seq(const fg_audit_log *log);
 /* Anchor lines that could not be written since open (each is logged). Any thread. */
 uint64_t fg_audit_anchor_failures(const fg_audit_log *log);
 
-/* ---- writing --------------------------------------------------------------------------------------- */
+/* ---- writing ----------------------------------------------------------------------------- */
 
 /* An intent function that changes nothing: for records of refused requests. */
 fg_rc fg_audit_record_only(fg_conn *conn, void *arg);
@@ -276,13 +280,13 @@ FG_MUST_CHECK fg_rc fg_audit_write_denied(fg_store *store, struct fg_audit_recor
  * and wait for it (anchors the tail; call before shutdown and before backups). */
 FG_MUST_CHECK fg_rc fg_audit_checkpoint_now(fg_store *store, fg_audit_log *log);
 
-/* ---- retention (AUD-3) ----------------------------------------------------------------------------- */
+/* ---- retention (AUD-3) ------------------------------------------------------------------- */
 
 struct fg_audit_expire_result {
-    int64_t cut_seq;     /* the last deleted seq (0 if nothing was deleted) */
-    int64_t deleted;     /* records deleted by this call */
-    int more;            /* 1 if more expired records remain (FG_AUDIT_EXPIRE_ROWS_MAX) */
-    int64_t record_seq;  /* seq of the "audit.expire" record of this call */
+    int64_t cut_seq;    /* the last deleted seq (0 if nothing was deleted) */
+    int64_t deleted;    /* records deleted by this call */
+    int more;           /* 1 if more expired records remain (FG_AUDIT_EXPIRE_ROWS_MAX) */
+    int64_t record_seq; /* seq of the "audit.expire" record of this call */
 };
 
 /* Delete the records older than `older_than_ms` (an age: 0 → FG_AUDIT_RETENTION_DEFAULT_DAYS;
@@ -298,22 +302,22 @@ FG_MUST_CHECK fg_rc fg_audit_expire(fg_store *store, fg_audit_log *log, int64_t 
                                     const struct fg_audit_actor *who,
                                     struct fg_audit_expire_result *out);
 
-/* ---- verification (AUD-2, AUD-4) ------------------------------------------------------------------- */
+/* ---- verification (AUD-2, AUD-4) --------------------------------------------------------- */
 
 enum fg_audit_problem {
     FG_AUDIT_INTACT = 0,
-    FG_AUDIT_GAP,                   /* record first_bad_seq is missing (deleted) */
-    FG_AUDIT_UNEXPECTED,            /* a record exists before the chain's start */
-    FG_AUDIT_MALFORMED,             /* a record field has a wrong type, length or value */
-    FG_AUDIT_BAD_MAC,               /* the record's MAC does not continue the chain:
-                                     * modified, inserted, swapped or forged */
-    FG_AUDIT_UNKNOWN_KEY,           /* the record names a MAC key version not given */
-    FG_AUDIT_CHECKPOINT_MALFORMED,  /* a checkpoint row cannot be read */
-    FG_AUDIT_CHECKPOINT_SIGNATURE,  /* a checkpoint's signature does not verify */
-    FG_AUDIT_CHECKPOINT_MISMATCH,   /* a validly signed checkpoint disagrees with the chain */
-    FG_AUDIT_TRUNCATED,             /* records a signed checkpoint covers are missing at the
-                                     * tail; first_bad_seq is the first missing one */
-    FG_AUDIT_ANCHOR_MALFORMED,      /* an anchor-file line cannot be read (anchor_line_bad) */
+    FG_AUDIT_GAP,                  /* record first_bad_seq is missing (deleted) */
+    FG_AUDIT_UNEXPECTED,           /* a record exists before the chain's start */
+    FG_AUDIT_MALFORMED,            /* a record field has a wrong type, length or value */
+    FG_AUDIT_BAD_MAC,              /* the record's MAC does not continue the chain:
+                                    * modified, inserted, swapped or forged */
+    FG_AUDIT_UNKNOWN_KEY,          /* the record names a MAC key version not given */
+    FG_AUDIT_CHECKPOINT_MALFORMED, /* a checkpoint row cannot be read */
+    FG_AUDIT_CHECKPOINT_SIGNATURE, /* a checkpoint's signature does not verify */
+    FG_AUDIT_CHECKPOINT_MISMATCH,  /* a validly signed checkpoint disagrees with the chain */
+    FG_AUDIT_TRUNCATED,            /* records a signed checkpoint covers are missing at the
+                                    * tail; first_bad_seq is the first missing one */
+    FG_AUDIT_ANCHOR_MALFORMED,     /* an anchor-file line cannot be read (anchor_line_bad) */
 };
 const char *fg_audit_problem_name(enum fg_audit_problem problem);
 
@@ -346,7 +350,7 @@ FG_MUST_CHECK fg_rc fg_audit_verify(fg_conn *conn, const struct fg_audit_keys *k
 FG_MUST_CHECK fg_rc fg_audit_verify_file(const char *db_path, const struct fg_audit_keys *keys,
                                          const char *anchor_path, struct fg_audit_report *out);
 
-/* ---- reading (the audit role, AUD-4) ------------------------------------------------------------------ */
+/* ---- reading (the audit role, AUD-4) ----------------------------------------------------- */
 
 /* Called per record in seq order; return FG_OK to continue, anything else stops the scan
  * and is returned. rec is valid for the call only. */

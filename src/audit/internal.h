@@ -15,8 +15,16 @@
 
 /* The text fields in canonical order. */
 enum audit_text_field {
-    AUDIT_REQUEST_ID = 0, AUDIT_ACTOR_ID, AUDIT_ACTOR_ROLE, AUDIT_SOURCE_IP, AUDIT_DEVICE_ID,
-    AUDIT_ACTION, AUDIT_OBJECT_TYPE, AUDIT_OBJECT_ID, AUDIT_ERROR_CODE, AUDIT_DETAILS,
+    AUDIT_REQUEST_ID = 0,
+    AUDIT_ACTOR_ID,
+    AUDIT_ACTOR_ROLE,
+    AUDIT_SOURCE_IP,
+    AUDIT_DEVICE_ID,
+    AUDIT_ACTION,
+    AUDIT_OBJECT_TYPE,
+    AUDIT_OBJECT_ID,
+    AUDIT_ERROR_CODE,
+    AUDIT_DETAILS,
     AUDIT_TEXT_FIELDS
 };
 extern const size_t audit_text_max[AUDIT_TEXT_FIELDS];
@@ -55,15 +63,15 @@ const struct fg_audit_mac_key *audit_mac_key_find(const struct fg_audit_keys *ke
                                                   uint32_t version);
 
 /* Columns of audit_log in the order audit_row_decode expects. */
-#define AUDIT_ROW_COLUMNS                                                                      \
-    "seq, time_ms, request_id, actor_id, actor_role, source_ip, device_id, action, "          \
+#define AUDIT_ROW_COLUMNS                                                                          \
+    "seq, time_ms, request_id, actor_id, actor_role, source_ip, device_id, action, "               \
     "object_type, object_id, result, error_code, details, key_version, mac"
 #define AUDIT_ROW_NCOLS 15
 /* FG_ERR_CORRUPT if a column has the wrong type, length or value. Texts point into cols. */
 FG_MUST_CHECK fg_rc audit_row_decode(const struct fg_val *cols, int ncols, struct audit_fields *f,
                                      uint8_t mac[FG_HASH_LEN]);
 
-/* ---- checkpoints --------------------------------------------------------------------------- */
+/* ---- checkpoints ------------------------------------------------------------------------- */
 
 enum audit_cp_kind { AUDIT_CP_CHECKPOINT = 1, AUDIT_CP_RETENTION = 2 };
 const char *audit_cp_kind_name(enum audit_cp_kind kind);
@@ -98,7 +106,7 @@ FG_MUST_CHECK fg_rc audit_anchor_format(enum fg_suite suite, const struct audit_
 FG_MUST_CHECK fg_rc audit_anchor_parse(const char *line, size_t len, enum fg_suite suite,
                                        struct audit_checkpoint *out);
 
-/* ---- the walker ------------------------------------------------------------------------------ */
+/* ---- the walker -------------------------------------------------------------------------- */
 
 /* Walk audit_log from start_seq (prev = MAC of start_seq - 1) through upto (INT64_MAX: to
  * the end) on conn, recomputing the chain. Fills report->records, last_seq,
@@ -109,7 +117,6 @@ FG_MUST_CHECK fg_rc audit_walk(fg_conn *conn, const struct fg_audit_keys *keys, 
                                struct fg_audit_report *report, uint8_t last_mac[FG_HASH_LEN]);
 
 /* The newest retention checkpoint in the database, if any (*found = 0 otherwise). */
-FG_MUST_CHECK fg_rc audit_retention_latest(fg_conn *conn, struct audit_checkpoint *cp,
-                                           int *found);
+FG_MUST_CHECK fg_rc audit_retention_latest(fg_conn *conn, struct audit_checkpoint *cp, int *found);
 
 #endif

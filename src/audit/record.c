@@ -24,8 +24,8 @@
 #include "base/log.h"
 
 const size_t audit_text_max[AUDIT_TEXT_FIELDS] = {
-    FG_AUDIT_REQUEST_ID_MAX, FG_AUDIT_ACTOR_ID_MAX,    FG_AUDIT_ACTOR_ROLE_MAX,
-    FG_AUDIT_SOURCE_IP_MAX,  FG_AUDIT_DEVICE_ID_MAX,   FG_AUDIT_ACTION_MAX,
+    FG_AUDIT_REQUEST_ID_MAX,  FG_AUDIT_ACTOR_ID_MAX,  FG_AUDIT_ACTOR_ROLE_MAX,
+    FG_AUDIT_SOURCE_IP_MAX,   FG_AUDIT_DEVICE_ID_MAX, FG_AUDIT_ACTION_MAX,
     FG_AUDIT_OBJECT_TYPE_MAX, FG_AUDIT_OBJECT_ID_MAX, FG_AUDIT_ERROR_CODE_MAX,
     FG_AUDIT_DETAILS_MAX,
 };
@@ -54,9 +54,17 @@ uint8_t audit_result_parse(const char *p, size_t n)
 }
 
 static const char *const problem_names[] = {
-    "intact",       "gap",          "unexpected",         "malformed",
-    "bad_mac",      "unknown_key",  "checkpoint_malformed", "checkpoint_signature",
-    "checkpoint_mismatch", "truncated", "anchor_malformed",
+    "intact",
+    "gap",
+    "unexpected",
+    "malformed",
+    "bad_mac",
+    "unknown_key",
+    "checkpoint_malformed",
+    "checkpoint_signature",
+    "checkpoint_mismatch",
+    "truncated",
+    "anchor_malformed",
 };
 
 const char *fg_audit_problem_name(enum fg_audit_problem problem)
@@ -67,7 +75,7 @@ const char *fg_audit_problem_name(enum fg_audit_problem problem)
     return problem_names[problem];
 }
 
-/* ---- filling a record --------------------------------------------------------------------- */
+/* ---- filling a record -------------------------------------------------------------------- */
 
 /* Copy s (NULL = "") into dst[max + 1]; FG_ERR_TOO_LARGE if longer than max. */
 static fg_rc text_set(char *dst, size_t max, const char *s)
@@ -152,7 +160,7 @@ void fg_audit_record_result(struct fg_audit_record *rec, enum fg_audit_result re
     (void)rc;
 }
 
-/* ---- canonical encoding ------------------------------------------------------------------- */
+/* ---- canonical encoding ------------------------------------------------------------------ */
 
 void audit_fields_of_record(const struct fg_audit_record *rec, uint32_t key_version,
                             struct audit_fields *out)
@@ -268,7 +276,7 @@ fg_rc audit_keys_check(const struct fg_audit_keys *keys)
     return FG_OK;
 }
 
-/* ---- rows --------------------------------------------------------------------------------- */
+/* ---- rows -------------------------------------------------------------------------------- */
 
 static int col_text(const struct fg_val *v, size_t max, struct audit_text *out)
 {
@@ -310,7 +318,7 @@ fg_rc audit_row_decode(const struct fg_val *cols, int ncols, struct audit_fields
     return FG_OK;
 }
 
-/* ---- checkpoints -------------------------------------------------------------------------- */
+/* ---- checkpoints ------------------------------------------------------------------------- */
 
 const char *audit_cp_kind_name(enum audit_cp_kind kind)
 {

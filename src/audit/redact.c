@@ -54,7 +54,7 @@ int fg_audit_key_is_sensitive(const char *key, size_t len)
     return 0;
 }
 
-/* ---- value heuristics --------------------------------------------------------------------- */
+/* ---- value heuristics -------------------------------------------------------------------- */
 
 static int is_digit(char c)
 {
@@ -128,7 +128,7 @@ static int value_is_sensitive(const char *s, size_t n)
     return 0;
 }
 
-/* ---- the walk ----------------------------------------------------------------------------- */
+/* ---- the walk ---------------------------------------------------------------------------- */
 
 /* Deepest nesting outside strings; stops at limit + 1. */
 static unsigned scan_depth(const char *s, size_t n, unsigned limit)

@@ -30,7 +30,7 @@
 
 #include "base/log.h"
 
-/* ---- checkpoint rows ---------------------------------------------------------------------- */
+/* ---- checkpoint rows --------------------------------------------------------------------- */
 
 #define CP_COLUMNS "kind, seq, time_ms, mac, sign_key_version, signature"
 
@@ -94,7 +94,7 @@ fg_rc audit_retention_latest(fg_conn *conn, struct audit_checkpoint *cp, int *fo
     return FG_OK;
 }
 
-/* ---- verification ------------------------------------------------------------------------- */
+/* ---- verification ------------------------------------------------------------------------ */
 
 struct verify {
     fg_conn *conn;
@@ -102,14 +102,14 @@ struct verify {
     struct fg_audit_report *rep;
     int have_cut;
     uint8_t cut_mac[FG_HASH_LEN];
-    int64_t walk_bad;   /* seq of the walk's finding, INT64_MAX if none */
-    int64_t best_key;   /* sort key of the report's finding (INT64_MAX: unknown seq) */
+    int64_t walk_bad; /* seq of the walk's finding, INT64_MAX if none */
+    int64_t best_key; /* sort key of the report's finding (INT64_MAX: unknown seq) */
 };
 
 /* Keep (problem, seq) if it is lower than what the report holds. key = the seq to compare
  * by; reported = what first_bad_seq says (0 for a line whose seq is unknown). */
-static void finding(struct verify *v, enum fg_audit_problem problem, int64_t key,
-                    int64_t reported, int64_t anchor_line)
+static void finding(struct verify *v, enum fg_audit_problem problem, int64_t key, int64_t reported,
+                    int64_t anchor_line)
 {
     if (v->rep->problem != FG_AUDIT_INTACT && key >= v->best_key)
         return;
@@ -157,8 +157,8 @@ static fg_rc check_cp(struct verify *v, const struct audit_checkpoint *cp, int64
     }
     struct mac_lookup m = {.found = 0};
     struct fg_val p = FG_VINT(cp->seq);
-    fg_rc rc = fg_conn_exec(v->conn, "SELECT mac FROM audit_log WHERE seq = ?1", &p, 1, mac_row,
-                            &m, NULL);
+    fg_rc rc =
+        fg_conn_exec(v->conn, "SELECT mac FROM audit_log WHERE seq = ?1", &p, 1, mac_row, &m, NULL);
     if (rc != FG_OK)
         return rc;
     if (!m.found || !fg_ct_equal(m.mac, cp->mac, FG_HASH_LEN))
@@ -281,8 +281,8 @@ static fg_rc verify_snapshot(struct verify *v, struct anchor *a)
         v->walk_bad = v->rep->first_bad_seq;
         v->best_key = v->walk_bad;
     }
-    rc = fg_conn_exec(v->conn, "SELECT " CP_COLUMNS " FROM audit_checkpoint ORDER BY seq, id",
-                      NULL, 0, cp_table_row, v, NULL);
+    rc = fg_conn_exec(v->conn, "SELECT " CP_COLUMNS " FROM audit_checkpoint ORDER BY seq, id", NULL,
+                      0, cp_table_row, v, NULL);
     if (rc == FG_OK)
         rc = anchor_check(v, a);
     return rc;
@@ -300,13 +300,13 @@ fg_rc fg_audit_verify(fg_conn *conn, const struct fg_audit_keys *keys, const cha
     rc = anchor_open(anchor_path, &a); /* before the snapshot: see the file comment */
     if (rc != FG_OK)
         return rc;
-    struct verify v = {.conn = conn, .keys = keys, .rep = out, .walk_bad = INT64_MAX,
-                       .best_key = INT64_MAX};
+    struct verify v = {
+        .conn = conn, .keys = keys, .rep = out, .walk_bad = INT64_MAX, .best_key = INT64_MAX};
     rc = fg_conn_exec(conn, "BEGIN", NULL, 0, NULL, NULL, NULL);
     if (rc == FG_OK) {
         rc = verify_snapshot(&v, &a);
-        fg_rc end = fg_conn_exec(conn, rc == FG_OK ? "COMMIT" : "ROLLBACK", NULL, 0, NULL, NULL,
-                                 NULL);
+        fg_rc end =
+            fg_conn_exec(conn, rc == FG_OK ? "COMMIT" : "ROLLBACK", NULL, 0, NULL, NULL, NULL);
         if (rc == FG_OK)
             rc = end;
     }
@@ -317,7 +317,8 @@ fg_rc fg_audit_verify(fg_conn *conn, const struct fg_audit_keys *keys, const cha
         return rc;
     }
     if (out->problem != FG_AUDIT_INTACT) {
-        fg_log(FG_LOG_WARN, "audit.verify_failed", FG_LF_STR("problem", fg_audit_problem_name(out->problem)),
+        fg_log(FG_LOG_WARN, "audit.verify_failed",
+               FG_LF_STR("problem", fg_audit_problem_name(out->problem)),
                FG_LF_INT("first_bad_seq", out->first_bad_seq),
                FG_LF_INT("anchor_line", out->anchor_line_bad));
         return FG_ERR_CORRUPT;
@@ -345,7 +346,7 @@ fg_rc fg_audit_verify_file(const char *db_path, const struct fg_audit_keys *keys
     return rc;
 }
 
-/* ---- reading ------------------------------------------------------------------------------ */
+/* ---- reading ----------------------------------------------------------------------------- */
 
 struct scan {
     fg_audit_scan_fn fn;
@@ -387,8 +388,7 @@ static fg_rc scan_row(void *ctx, const struct fg_val *cols, int ncols)
     return s->fn_rc;
 }
 
-fg_rc fg_audit_scan(fg_conn *conn, int64_t from_seq, int64_t limit, fg_audit_scan_fn fn,
-                    void *ctx)
+fg_rc fg_audit_scan(fg_conn *conn, int64_t from_seq, int64_t limit, fg_audit_scan_fn fn, void *ctx)
 {
     assert(conn != NULL && fn != NULL);
     assert(limit >= 0);

@@ -61,9 +61,9 @@ struct walk {
     unsigned work; /* the batch the worker takes next */
     uint64_t submitted, processed;
     int closing;
-    int64_t bad_mac;   /* lowest seq whose MAC does not match; INT64_MAX if none */
-    uint64_t ok_bytes; /* canonical bytes of records whose MAC matched */
-    fg_rc mac_rc;      /* a MAC that could not be computed (not a finding) */
+    int64_t bad_mac;          /* lowest seq whose MAC does not match; INT64_MAX if none */
+    uint64_t ok_bytes;        /* canonical bytes of records whose MAC matched */
+    fg_rc mac_rc;             /* a MAC that could not be computed (not a finding) */
     _Atomic int64_t bad_hint; /* bad_mac, readable without the lock */
 };
 
@@ -269,8 +269,12 @@ fg_rc audit_walk(fg_conn *conn, const struct fg_audit_keys *keys, int64_t start_
     struct walk *w = calloc(1, sizeof *w);
     if (w == NULL)
         return FG_ERR_NOMEM;
-    *w = (struct walk){.keys = keys, .alg = fg_suite_hash(keys->suite), .start = start_seq,
-                       .expected = start_seq, .last_read = start_seq - 1, .bad_mac = INT64_MAX};
+    *w = (struct walk){.keys = keys,
+                       .alg = fg_suite_hash(keys->suite),
+                       .start = start_seq,
+                       .expected = start_seq,
+                       .last_read = start_seq - 1,
+                       .bad_mac = INT64_MAX};
     atomic_init(&w->bad_hint, INT64_MAX);
     memcpy(w->prev, prev, FG_HASH_LEN);
     fg_rc rc = walk_setup(w);

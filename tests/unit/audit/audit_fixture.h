@@ -50,9 +50,13 @@ static inline void test_keys_make(struct test_keys *k, enum fg_suite suite)
     assert_int_equal(fg_sign_public(suite, k->priv, k->pub, &k->pub_len), FG_OK);
     k->mk = (struct fg_audit_mac_key){.version = 1, .key = k->mac, .len = sizeof k->mac};
     k->pk = (struct fg_audit_public_key){.version = 1, .key = k->pub, .len = k->pub_len};
-    k->keys = (struct fg_audit_keys){.suite = suite, .mac_keys = &k->mk, .mac_key_count = 1,
-                                     .sign_private = k->priv, .sign_version = 1,
-                                     .public_keys = &k->pk, .public_key_count = 1};
+    k->keys = (struct fg_audit_keys){.suite = suite,
+                                     .mac_keys = &k->mk,
+                                     .mac_key_count = 1,
+                                     .sign_private = k->priv,
+                                     .sign_version = 1,
+                                     .public_keys = &k->pk,
+                                     .public_key_count = 1};
     k->verify_keys = k->keys;
     k->verify_keys.sign_private = NULL;
 }
@@ -73,7 +77,8 @@ static inline void test_env_start(struct test_env *e)
 {
     struct fg_store_options so = {.ops = e->ops, .path = e->db};
     assert_int_equal(fg_store_open(&so, &e->st), FG_OK);
-    struct fg_audit_options ao = {.keys = e->k.keys, .anchor_path = e->anchor,
+    struct fg_audit_options ao = {.keys = e->k.keys,
+                                  .anchor_path = e->anchor,
                                   .checkpoint_records = e->checkpoint_records,
                                   .checkpoint_interval_ms = e->checkpoint_interval_ms};
     assert_int_equal(fg_audit_open(&ao, &e->log), FG_OK);
@@ -114,16 +119,18 @@ static inline void test_record(struct fg_audit_record *rec, const char *action, 
     snprintf(actor, sizeof actor, "user-%d", i % 7);
     snprintf(object, sizeof object, "obj-%d", i);
     snprintf(ip, sizeof ip, "10.0.%d.%d", i / 250 % 250, i % 250);
-    struct fg_audit_actor who = {.request_id = "req-test", .actor_id = actor,
+    struct fg_audit_actor who = {.request_id = "req-test",
+                                 .actor_id = actor,
                                  .actor_role = i % 3 ? "operator" : "security_admin",
-                                 .source_ip = ip, .device_id = "dev-1"};
+                                 .source_ip = ip,
+                                 .device_id = "dev-1"};
     assert_int_equal(fg_audit_record_init(rec, &who, action, "diag", object), FG_OK);
     char details[96];
     int n = snprintf(details, sizeof details, "{\"i\":%d,\"note\":\"n%d\"}", i, i);
     assert_int_equal(fg_audit_record_details(rec, details, (size_t)n), FG_OK);
 }
 
-/* ---- intents ---------------------------------------------------------------------------- */
+/* ---- intents ----------------------------------------------------------------------------- */
 
 static inline fg_rc test_insert_fn(fg_conn *c, void *arg)
 {
@@ -183,7 +190,10 @@ static inline void test_job_submit(fg_store *st, struct test_job *j, struct test
                                    fg_intent_fn fn, void *arg, int with_record)
 {
     j->latch = l;
-    j->in = (struct fg_intent){.fn = fn, .arg = arg, .done = test_job_done, .done_ctx = j,
+    j->in = (struct fg_intent){.fn = fn,
+                               .arg = arg,
+                               .done = test_job_done,
+                               .done_ctx = j,
                                .record = with_record ? &j->rec : NULL};
     assert_int_equal(fg_store_submit(st, &j->in), FG_OK);
 }
@@ -250,7 +260,7 @@ static inline void test_gate_open(struct test_gate *g)
     pthread_mutex_destroy(&g->mu);
 }
 
-/* ---- raw SQLite: reading back and playing the attacker ---------------------------------- */
+/* ---- raw SQLite: reading back and playing the attacker ----------------------------------- */
 
 static inline sqlite3 *test_sql_open(const char *path)
 {

@@ -41,7 +41,7 @@ static void write_n(struct test_env *e, int from, int n)
     }
 }
 
-/* ---- appending ----------------------------------------------------------------------------- */
+/* ---- appending --------------------------------------------------------------------------- */
 
 struct scan_check {
     int64_t rows;
@@ -79,7 +79,8 @@ static void append_suite(enum fg_suite suite)
     row_text(&e, "SELECT result || '/' || error_code FROM audit_log WHERE seq = 6", text,
              sizeof text);
     assert_string_equal(text, "error/FG_ERR_CONFLICT");
-    assert_int_equal(count(&e, "SELECT count(*) FROM diag_write WHERE payload = 'must-not-stay'"), 0);
+    assert_int_equal(count(&e, "SELECT count(*) FROM diag_write WHERE payload = 'must-not-stay'"),
+                     0);
     /* A refused request. */
     test_record(&rec, "keys.rotate", 6);
     assert_int_equal(fg_audit_write_denied(e.st, &rec, FG_ERR_PERMISSION), FG_OK);
@@ -120,7 +121,7 @@ static void test_append(void **state)
         append_suite(test_suites[s]);
 }
 
-/* ---- group commit ---------------------------------------------------------------------------- */
+/* ---- group commit ------------------------------------------------------------------------ */
 
 #define GROUP 24
 
@@ -143,7 +144,7 @@ static void group_suite(enum fg_suite suite)
     for (int i = 0; i < GROUP; i++) {
         assert_int_equal(jobs[i].batch, jobs[0].batch); /* one transaction */
         assert_int_equal(jobs[i].rc, i % 4 == 3 ? FG_ERR_CONFLICT : FG_OK);
-        assert_int_equal(jobs[i].rec.seq, 3 + i);        /* submission order */
+        assert_int_equal(jobs[i].rec.seq, 3 + i); /* submission order */
     }
     assert_true(jobs[0].batch > g.job.batch);
     assert_int_equal(count(&e, "SELECT count(*) FROM audit_log WHERE result = 'error' AND "
@@ -163,7 +164,7 @@ static void test_group_commit(void **state)
         group_suite(test_suites[s]);
 }
 
-/* ---- a failed COMMIT ------------------------------------------------------------------------- */
+/* ---- a failed COMMIT --------------------------------------------------------------------- */
 
 static void commit_failure_suite(enum fg_suite suite)
 {
@@ -226,7 +227,7 @@ static void test_commit_failure(void **state)
         commit_failure_suite(test_suites[s]);
 }
 
-/* ---- checkpoints ---------------------------------------------------------------------------- */
+/* ---- checkpoints ------------------------------------------------------------------------- */
 
 static void checkpoints_suite(enum fg_suite suite)
 {
@@ -254,7 +255,8 @@ static void checkpoints_suite(enum fg_suite suite)
     char *anchor = fg_test_read_file(e.anchor, &len);
     assert_non_null(anchor);
     assert_non_null(strstr(anchor, "\"seq\":27,"));
-    assert_non_null(strstr(anchor, suite == FG_SUITE_GM ? "\"suite\":\"gm\"" : "\"suite\":\"intl\""));
+    assert_non_null(
+        strstr(anchor, suite == FG_SUITE_GM ? "\"suite\":\"gm\"" : "\"suite\":\"intl\""));
     free(anchor);
     struct fg_audit_report rep;
     test_verify_ok(&e, &rep);
@@ -280,7 +282,7 @@ static void test_checkpoints(void **state)
         checkpoints_suite(test_suites[s]);
 }
 
-/* ---- refusing to append behind a signed checkpoint ------------------------------------------ */
+/* ---- refusing to append behind a signed checkpoint --------------------------------------- */
 
 static void behind_suite(enum fg_suite suite)
 {
@@ -313,13 +315,13 @@ static void test_behind_checkpoint(void **state)
         behind_suite(test_suites[s]);
 }
 
-/* ---- the append-only triggers ---------------------------------------------------------------- */
+/* ---- the append-only triggers ------------------------------------------------------------ */
 
 static fg_rc update_audit_fn(fg_conn *c, void *arg)
 {
     (void)arg;
-    return fg_conn_exec(c, "UPDATE audit_log SET details = '{}' WHERE seq = 1", NULL, 0, NULL,
-                        NULL, NULL);
+    return fg_conn_exec(c, "UPDATE audit_log SET details = '{}' WHERE seq = 1", NULL, 0, NULL, NULL,
+                        NULL);
 }
 
 static fg_rc delete_audit_fn(fg_conn *c, void *arg)
@@ -355,7 +357,7 @@ static void test_append_only(void **state)
     test_env_done(&e);
 }
 
-/* ---- retention -------------------------------------------------------------------------------- */
+/* ---- retention --------------------------------------------------------------------------- */
 
 #define DAY_S (24 * 3600)
 
@@ -373,7 +375,8 @@ static void expire_suite(enum fg_suite suite)
     assert_int_equal(fg_audit_expire(e.st, e.log, 100LL * DAY_S * 1000, &who, &res), FG_ERR_POLICY);
     assert_int_equal(res.record_seq, 31);
     char text[256];
-    row_text(&e, "SELECT action || '/' || result || '/' || error_code FROM audit_log WHERE seq = 31",
+    row_text(&e,
+             "SELECT action || '/' || result || '/' || error_code FROM audit_log WHERE seq = 31",
              text, sizeof text);
     assert_string_equal(text, "audit.expire/denied/FG_ERR_POLICY");
     /* The default year. */
@@ -450,8 +453,8 @@ static void test_expire_refuses_tampered(void **state)
     assert_int_equal(res.deleted, 0);
     assert_int_equal(res.record_seq, 16);
     assert_int_equal(count(&e, "SELECT count(*) FROM audit_log"), 16); /* evidence kept */
-    assert_int_equal(
-        count(&e, "SELECT count(*) FROM audit_checkpoint WHERE kind = 'retention'"), 0);
+    assert_int_equal(count(&e, "SELECT count(*) FROM audit_checkpoint WHERE kind = 'retention'"),
+                     0);
     struct fg_audit_report rep;
     assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, e.anchor, &rep), FG_ERR_CORRUPT);
     assert_int_equal(rep.problem, FG_AUDIT_BAD_MAC);
@@ -459,14 +462,14 @@ static void test_expire_refuses_tampered(void **state)
     test_env_done(&e);
 }
 
-/* ---- secrets ----------------------------------------------------------------------------------- */
+/* ---- secrets ----------------------------------------------------------------------------- */
 
 static void test_no_secret_stored(void **state)
 {
     (void)state;
     struct test_env e;
     test_env_init(&e, "audit-secrets", FG_SUITE_GM, NULL, 0);
-    static const char *const secrets[] = {"S3cr3t-P4ss!", "otp-777111", "tok_9f8e7d6c",
+    static const char *const secrets[] = {"S3cr3t-P4ss!",     "otp-777111",         "tok_9f8e7d6c",
                                           "4111111111111111", "11010519491231002X", "shard-A1"};
     struct fg_audit_record rec;
     test_record(&rec, "auth.password_change", 1);
@@ -503,7 +506,7 @@ static void test_no_secret_stored(void **state)
     test_env_done(&e);
 }
 
-/* ---- opening ----------------------------------------------------------------------------------- */
+/* ---- opening ----------------------------------------------------------------------------- */
 
 static void test_open_checks(void **state)
 {

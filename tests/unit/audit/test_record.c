@@ -14,8 +14,11 @@
 
 static void record_make(struct fg_audit_record *rec)
 {
-    struct fg_audit_actor who = {.request_id = "r1", .actor_id = "u7", .actor_role = "auditor",
-                                 .source_ip = "2001:db8::1", .device_id = "d9"};
+    struct fg_audit_actor who = {.request_id = "r1",
+                                 .actor_id = "u7",
+                                 .actor_role = "auditor",
+                                 .source_ip = "2001:db8::1",
+                                 .device_id = "d9"};
     assert_int_equal(fg_audit_record_init(rec, &who, "keys.rotate", "key", "pii"), FG_OK);
     assert_int_equal(fg_audit_record_details(rec, "{\"v\":2}", 7), FG_OK);
     rec->seq = 0x0102030405060708LL;
@@ -42,12 +45,12 @@ static void test_canonical_layout(void **state)
         0x00, 0x00, 0x01, 0x99, 0xC8, 0x2C, 0xC0, 0x7B, /* time_ms 1760000000123 */
         0xA1, 0xB2, 0xC3, 0xD4,                         /* key_version */
         0x01,                                           /* result ok */
-        0x00, 0x00, 0x00, 0x02, 'r', '1',               /* request_id */
-        0x00, 0x00, 0x00, 0x02, 'u', '7',               /* actor_id */
+        0x00, 0x00, 0x00, 0x02, 'r',  '1',              /* request_id */
+        0x00, 0x00, 0x00, 0x02, 'u',  '7',              /* actor_id */
     };
     assert_true(len > sizeof head);
     assert_memory_equal(out, head, sizeof head);
-    static const uint8_t tail[] = {0x00, 0x00, 0x00, 0x00,                 /* error_code "" */
+    static const uint8_t tail[] = {0x00, 0x00, 0x00, 0x00, /* error_code "" */
                                    0x00, 0x00, 0x00, 0x07, '{', '"', 'v', '"', ':', '2', '}'};
     assert_memory_equal(out + len - sizeof tail, tail, sizeof tail);
     size_t expect = 22 + 10 * 4 + strlen("r1u7auditor2001:db8::1d9keys.rotatekeypii{\"v\":2}");
@@ -78,14 +81,21 @@ static void test_canonical_injective(void **state)
         record_make(&b);
         uint32_t kv = 1;
         switch (field) {
-        case 0: b.seq++; break;
-        case 1: b.time_ms++; break;
-        case 2: kv = 2; break;
-        case 3: fg_audit_record_result(&b, FG_AUDIT_RESULT_DENIED, FG_ERR_PERMISSION); break;
+        case 0:
+            b.seq++;
+            break;
+        case 1:
+            b.time_ms++;
+            break;
+        case 2:
+            kv = 2;
+            break;
+        case 3:
+            fg_audit_record_result(&b, FG_AUDIT_RESULT_DENIED, FG_ERR_PERMISSION);
+            break;
         default: {
-            char *texts[] = {b.request_id, b.actor_id,    b.actor_role, b.source_ip,
-                             b.device_id,  b.action,      b.object_type, b.object_id,
-                             b.error_code, b.details};
+            char *texts[] = {b.request_id, b.actor_id,    b.actor_role, b.source_ip,  b.device_id,
+                             b.action,     b.object_type, b.object_id,  b.error_code, b.details};
             char *t = texts[field - 4];
             size_t n = strlen(t);
             t[n] = 'x'; /* every field has room for one more byte in these records */
@@ -132,10 +142,11 @@ static void test_row_decode(void **state)
     (void)state;
     uint8_t mac[FG_HASH_LEN] = {9};
     struct fg_val cols[AUDIT_ROW_NCOLS] = {
-        FG_VINT(5),        FG_VINT(1000),     FG_VSTR("r"),  FG_VSTR("u"),     FG_VSTR("role"),
-        FG_VSTR("1.2.3.4"), FG_VSTR("d"),     FG_VSTR("a.b"), FG_VSTR("t"),    FG_VSTR("o"),
-        FG_VSTR("denied"), FG_VSTR("FG_ERR_PERMISSION"), FG_VSTR("{}"), FG_VINT(1),
-        FG_VBLOB(mac, FG_HASH_LEN)};
+        FG_VINT(5),    FG_VINT(1000),     FG_VSTR("r"),
+        FG_VSTR("u"),  FG_VSTR("role"),   FG_VSTR("1.2.3.4"),
+        FG_VSTR("d"),  FG_VSTR("a.b"),    FG_VSTR("t"),
+        FG_VSTR("o"),  FG_VSTR("denied"), FG_VSTR("FG_ERR_PERMISSION"),
+        FG_VSTR("{}"), FG_VINT(1),        FG_VBLOB(mac, FG_HASH_LEN)};
     struct audit_fields f;
     uint8_t got[FG_HASH_LEN];
     assert_int_equal(audit_row_decode(cols, AUDIT_ROW_NCOLS, &f, got), FG_OK);
@@ -143,10 +154,10 @@ static void test_row_decode(void **state)
     assert_int_equal(f.result, FG_AUDIT_RESULT_DENIED);
     assert_memory_equal(got, mac, FG_HASH_LEN);
     /* Each deviation is malformed. */
-    struct fg_val bad[] = {FG_VSTR("x"), FG_VSTR("x"), FG_VINT(1), FG_VINT(1), FG_VINT(1),
-                           FG_VINT(1),   FG_VINT(1),   FG_VINT(1), FG_VINT(1), FG_VINT(1),
-                           FG_VSTR("maybe"), FG_VINT(1), FG_VNULL, FG_VINT(-1),
-                           FG_VBLOB(mac, 31)};
+    struct fg_val bad[] = {FG_VSTR("x"), FG_VSTR("x"), FG_VINT(1),       FG_VINT(1),
+                           FG_VINT(1),   FG_VINT(1),   FG_VINT(1),       FG_VINT(1),
+                           FG_VINT(1),   FG_VINT(1),   FG_VSTR("maybe"), FG_VINT(1),
+                           FG_VNULL,     FG_VINT(-1),  FG_VBLOB(mac, 31)};
     for (int i = 0; i < AUDIT_ROW_NCOLS; i++) {
         struct fg_val c2[AUDIT_ROW_NCOLS];
         memcpy(c2, cols, sizeof c2);
@@ -186,8 +197,11 @@ static void test_anchor_line(void **state)
         struct fg_audit_public_key pk = {.version = 4, .key = pub, .len = pub_len};
         uint8_t mk[32] = {0};
         struct fg_audit_mac_key mac_key = {.version = 1, .key = mk, .len = 32};
-        struct fg_audit_keys keys = {.suite = suite, .mac_keys = &mac_key, .mac_key_count = 1,
-                                     .public_keys = &pk, .public_key_count = 1};
+        struct fg_audit_keys keys = {.suite = suite,
+                                     .mac_keys = &mac_key,
+                                     .mac_key_count = 1,
+                                     .public_keys = &pk,
+                                     .public_key_count = 1};
         struct audit_checkpoint cp, back;
         cp_make(&cp, suite, priv);
         assert_int_equal(audit_cp_verify(&keys, &cp), FG_OK);
@@ -230,47 +244,57 @@ static void test_anchor_rejects(void **state)
         "not json",
         /* missing sig */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000" "\"}",
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"}",
         /* extra member */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"sig\":\"00\",\"x\":1}",
         /* version 2 */
         "{\"v\":2,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"sig\":\"00\"}",
         /* seq 0 */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":0,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"sig\":\"00\"}",
         /* uppercase hex */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "000000000000000000000000000000000000000000000000000000000000000A"
+        "\"sign_key_version\":1,\"mac\":\""
+        "000000000000000000000000000000000000000000000000000000000000000A"
         "\",\"sig\":\"00\"}",
         /* short mac */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
         "\"sign_key_version\":1,\"mac\":\"00\",\"sig\":\"00\"}",
         /* unknown kind */
         "{\"v\":1,\"kind\":\"other\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"sig\":\"00\"}",
         /* nested */
         "{\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":{\"a\":1},\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"sig\":\"00\"}",
         /* duplicate member */
         "{\"v\":1,\"v\":1,\"kind\":\"checkpoint\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":1,"
-        "\"sign_key_version\":1,\"mac\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\"sign_key_version\":1,\"mac\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
         "\"}",
     };
     struct audit_checkpoint cp;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(audit_anchor_parse(bad[i], strlen(bad[i]), FG_SUITE_INTL, &cp),
                          FG_ERR_INVALID);
-    const char *good = "{\"v\":1,\"kind\":\"retention\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":-1,"
-                       "\"sign_key_version\":0,\"mac\":\""
-                       "00000000000000000000000000000000000000000000000000000000000000ff"
-                       "\",\"sig\":\"00\"}";
+    const char *good =
+        "{\"v\":1,\"kind\":\"retention\",\"suite\":\"intl\",\"seq\":1,\"time_ms\":-1,"
+        "\"sign_key_version\":0,\"mac\":\""
+        "00000000000000000000000000000000000000000000000000000000000000ff"
+        "\",\"sig\":\"00\"}";
     assert_int_equal(audit_anchor_parse(good, strlen(good), FG_SUITE_INTL, &cp), FG_OK);
     assert_int_equal(cp.kind, AUDIT_CP_RETENTION);
     assert_int_equal(cp.mac[31], 0xff);
@@ -282,12 +306,9 @@ static void test_anchor_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canonical_layout),
-        cmocka_unit_test(test_canonical_injective),
-        cmocka_unit_test(test_chain_mac),
-        cmocka_unit_test(test_row_decode),
-        cmocka_unit_test(test_anchor_line),
-        cmocka_unit_test(test_anchor_rejects),
+        cmocka_unit_test(test_canonical_layout), cmocka_unit_test(test_canonical_injective),
+        cmocka_unit_test(test_chain_mac),        cmocka_unit_test(test_row_decode),
+        cmocka_unit_test(test_anchor_line),      cmocka_unit_test(test_anchor_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

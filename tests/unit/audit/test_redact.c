@@ -35,15 +35,15 @@ static void test_sensitive_keys(void **state)
 {
     (void)state;
     static const char *const sensitive[] = {
-        "password",  "Password",   "user_PASSWORD", "api_key",      "sessionToken",
-        "otp_code",  "pan",        "card_pan",      "id_number",    "share_1",
-        "cvv2",      "signature",  "nonce",         "client_secret", "KEY",
-        "cookie",    "Authorization", "new_pin_otp", "secretQuestion", "tokens",
+        "password", "Password",      "user_PASSWORD", "api_key",        "sessionToken",
+        "otp_code", "pan",           "card_pan",      "id_number",      "share_1",
+        "cvv2",     "signature",     "nonce",         "client_secret",  "KEY",
+        "cookie",   "Authorization", "new_pin_otp",   "secretQuestion", "tokens",
     };
     for (size_t i = 0; i < sizeof sensitive / sizeof sensitive[0]; i++)
         assert_true(fg_audit_key_is_sensitive(sensitive[i], strlen(sensitive[i])));
-    static const char *const plain[] = {"user", "amount_minor", "reason", "role", "ip", "ok",
-                                        "device", "account_id", "before", "after"};
+    static const char *const plain[] = {"user", "amount_minor", "reason",     "role",   "ip",
+                                        "ok",   "device",       "account_id", "before", "after"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         assert_false(fg_audit_key_is_sensitive(plain[i], strlen(plain[i])));
 }
@@ -81,7 +81,8 @@ static void test_values(void **state)
     redact_expect("{\"at\":\"2026-11-21T12:34:56.789Z\"}", "{\"at\":\"2026-11-21T12:34:56.789Z\"}");
     /* PRC resident ID numbers (valid check character). */
     redact_expect("{\"who\":\"11010519491231002X\"}", "{\"who\":\"[redacted]\"}");
-    redact_expect("{\"who\":\"id 110105194912310021 ok\"}", "{\"who\":\"id 110105194912310021 ok\"}");
+    redact_expect("{\"who\":\"id 110105194912310021 ok\"}",
+                  "{\"who\":\"id 110105194912310021 ok\"}");
     /* Numbers are not strings: an integer timestamp stays. */
     redact_expect("{\"t\":4111111111111111}", "{\"t\":4111111111111111}");
 }
@@ -107,7 +108,9 @@ static void test_limits_and_malformed(void **state)
     static char big[FG_AUDIT_DETAILS_MAX + 64];
     int n = snprintf(big, sizeof big, "{\"s\":\"%0*d\"}", (int)FG_AUDIT_DETAILS_MAX, 0);
     redact_fails(big, (size_t)n, FG_ERR_TOO_LARGE);
-    struct { char buf[FG_AUDIT_DETAILS_MAX + 1]; } grow;
+    struct {
+        char buf[FG_AUDIT_DETAILS_MAX + 1];
+    } grow;
     size_t len = 0;
     len += (size_t)snprintf(grow.buf, sizeof grow.buf, "{");
     for (int i = 0; len + 16 < FG_AUDIT_DETAILS_MAX; i++)
@@ -126,10 +129,9 @@ static void test_record_details(void **state)
 {
     (void)state;
     struct fg_audit_record rec;
-    struct fg_audit_actor who = {.actor_id = "u1", .actor_role = "operator",
-                                 .source_ip = "192.0.2.1"};
-    assert_int_equal(fg_audit_record_init(&rec, &who, "auth.password_change", "user", "u1"),
-                     FG_OK);
+    struct fg_audit_actor who = {
+        .actor_id = "u1", .actor_role = "operator", .source_ip = "192.0.2.1"};
+    assert_int_equal(fg_audit_record_init(&rec, &who, "auth.password_change", "user", "u1"), FG_OK);
     assert_string_equal(rec.details, "{}");
     assert_int_equal(rec.result, FG_AUDIT_RESULT_OK);
     const char *d = "{\"old_password\":\"Tr0ub4dor&3\",\"new_password\":\"correct horse\","
@@ -172,12 +174,9 @@ static void test_record_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sensitive_keys),
-        cmocka_unit_test(test_flat_and_nested),
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_limits_and_malformed),
-        cmocka_unit_test(test_record_details),
-        cmocka_unit_test(test_record_limits),
+        cmocka_unit_test(test_sensitive_keys), cmocka_unit_test(test_flat_and_nested),
+        cmocka_unit_test(test_values),         cmocka_unit_test(test_limits_and_malformed),
+        cmocka_unit_test(test_record_details), cmocka_unit_test(test_record_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@
 
 #include "audit/internal.h"
 
-#define OLD_RECORDS 40   /* written 400 days ago, expired: the chain starts at 41 */
+#define OLD_RECORDS 40 /* written 400 days ago, expired: the chain starts at 41 */
 #define NEW_RECORDS 300
 #define CP_EVERY 50
 #define DAY_S (24 * 3600)
@@ -86,8 +86,8 @@ struct pristine {
     struct test_env e;
     char work_db[600];
     char work_anchor[600];
-    int64_t start, last;       /* records start..last */
-    char *anchor;              /* the anchor file's text */
+    int64_t start, last; /* records start..last */
+    char *anchor;        /* the anchor file's text */
     size_t anchor_len;
 };
 
@@ -108,7 +108,8 @@ static void pristine_build(struct pristine *p, enum fg_suite suite)
     p->start = OLD_RECORDS + 1;
     p->last = test_sql_int(db, "SELECT max(seq) FROM audit_log");
     assert_int_equal(p->last, OLD_RECORDS + NEW_RECORDS + 1);
-    assert_true(test_sql_int(db, "SELECT count(*) FROM audit_checkpoint") >= NEW_RECORDS / CP_EVERY);
+    assert_true(test_sql_int(db, "SELECT count(*) FROM audit_checkpoint") >=
+                NEW_RECORDS / CP_EVERY);
     sqlite3_close(db);
     snprintf(p->work_db, sizeof p->work_db, "%s/work.db", p->e.dir);
     snprintf(p->work_anchor, sizeof p->work_anchor, "%s/work-anchor.jsonl", p->e.dir);
@@ -137,7 +138,7 @@ static void work_reset(struct pristine *p)
     test_copy_file(p->e.db, p->work_db);
 }
 
-/* ---- mutations ------------------------------------------------------------------------------ */
+/* ---- mutations --------------------------------------------------------------------------- */
 
 struct expectation {
     int64_t seq;
@@ -158,13 +159,12 @@ static void sqlf(sqlite3 *db, const char *fmt, ...)
     test_sql_exec(db, sql);
 }
 
-static const char *const text_columns[] = {"request_id", "actor_id",    "actor_role",
-                                           "source_ip",  "device_id",   "action",
-                                           "object_type", "object_id",  "error_code",
-                                           "details"};
+static const char *const text_columns[] = {"request_id", "actor_id", "actor_role",  "source_ip",
+                                           "device_id",  "action",   "object_type", "object_id",
+                                           "error_code", "details"};
 
-#define ALL_BUT_SEQ                                                                            \
-    "time_ms, request_id, actor_id, actor_role, source_ip, device_id, action, object_type, "   \
+#define ALL_BUT_SEQ                                                                                \
+    "time_ms, request_id, actor_id, actor_role, source_ip, device_id, action, object_type, "       \
     "object_id, result, error_code, details, key_version, mac"
 
 static void mutate_field(struct pristine *p, sqlite3 *db, struct expectation *x)
@@ -194,8 +194,10 @@ static void mutate_field(struct pristine *p, sqlite3 *db, struct expectation *x)
         const char *col = text_columns[field - 2];
         sqlf(db, "UPDATE audit_log SET %s = %s || 'x' WHERE seq = %" PRId64, col, col, k);
     } else if (field == 12) {
-        sqlf(db, "UPDATE audit_log SET result = CASE result WHEN 'ok' THEN 'denied' ELSE 'ok' "
-                 "END WHERE seq = %" PRId64, k);
+        sqlf(db,
+             "UPDATE audit_log SET result = CASE result WHEN 'ok' THEN 'denied' ELSE 'ok' "
+             "END WHERE seq = %" PRId64,
+             k);
     } else if (field == 13) {
         sqlf(db, "UPDATE audit_log SET key_version = key_version + 1 WHERE seq = %" PRId64, k);
         x->problem = x->problem_alt = FG_AUDIT_UNKNOWN_KEY;
@@ -229,10 +231,12 @@ static void mutate_insert(struct pristine *p, sqlite3 *db, struct expectation *x
         from = p->last;
     }
     /* A plausible copy of a neighbour with a MAC the forger had to guess. */
-    sqlf(db, "INSERT INTO audit_log (seq, " ALL_BUT_SEQ ") SELECT %" PRId64 ", time_ms, "
-             "request_id, 'forger', actor_role, source_ip, device_id, action, object_type, "
-             "object_id, result, error_code, details, key_version, randomblob(32) FROM audit_log "
-             "WHERE seq = %" PRId64, k, from);
+    sqlf(db,
+         "INSERT INTO audit_log (seq, " ALL_BUT_SEQ ") SELECT %" PRId64 ", time_ms, "
+         "request_id, 'forger', actor_role, source_ip, device_id, action, object_type, "
+         "object_id, result, error_code, details, key_version, randomblob(32) FROM audit_log "
+         "WHERE seq = %" PRId64,
+         k, from);
     x->seq = k;
     x->problem = x->problem_alt = FG_AUDIT_BAD_MAC;
     snprintf(x->what, sizeof x->what, "forged row inserted at seq %" PRId64, k);
@@ -242,11 +246,14 @@ static void mutate_swap(struct pristine *p, sqlite3 *db, struct expectation *x)
 {
     int64_t i = rng_in(p->start, p->last - 1);
     int64_t j = rng_in(i + 1, p->last);
-    sqlf(db, "CREATE TEMP TABLE sw AS SELECT * FROM audit_log WHERE seq IN (%" PRId64 ", %" PRId64
-             ")", i, j);
-    sqlf(db, "UPDATE audit_log SET (" ALL_BUT_SEQ ") = (SELECT " ALL_BUT_SEQ " FROM sw WHERE "
-             "sw.seq = CASE audit_log.seq WHEN %" PRId64 " THEN %" PRId64 " ELSE %" PRId64 " END) "
-             "WHERE seq IN (%" PRId64 ", %" PRId64 ")", i, j, i, i, j);
+    sqlf(db,
+         "CREATE TEMP TABLE sw AS SELECT * FROM audit_log WHERE seq IN (%" PRId64 ", %" PRId64 ")",
+         i, j);
+    sqlf(db,
+         "UPDATE audit_log SET (" ALL_BUT_SEQ ") = (SELECT " ALL_BUT_SEQ " FROM sw WHERE "
+         "sw.seq = CASE audit_log.seq WHEN %" PRId64 " THEN %" PRId64 " ELSE %" PRId64 " END) "
+         "WHERE seq IN (%" PRId64 ", %" PRId64 ")",
+         i, j, i, i, j);
     x->seq = i;
     x->problem = x->problem_alt = FG_AUDIT_BAD_MAC;
     snprintf(x->what, sizeof x->what, "rows %" PRId64 " and %" PRId64 " swapped", i, j);
@@ -328,12 +335,24 @@ static void mutate_one(struct pristine *p, int kind, struct expectation *x)
     }
     sqlite3 *db = test_sql_open(p->work_db);
     switch (kind) {
-    case 0: mutate_field(p, db, x); break;
-    case 1: mutate_delete(p, db, x); break;
-    case 2: mutate_insert(p, db, x); break;
-    case 3: mutate_swap(p, db, x); break;
-    case 4: mutate_truncate(p, db, x); break;
-    default: mutate_checkpoint(p, db, x); break;
+    case 0:
+        mutate_field(p, db, x);
+        break;
+    case 1:
+        mutate_delete(p, db, x);
+        break;
+    case 2:
+        mutate_insert(p, db, x);
+        break;
+    case 3:
+        mutate_swap(p, db, x);
+        break;
+    case 4:
+        mutate_truncate(p, db, x);
+        break;
+    default:
+        mutate_checkpoint(p, db, x);
+        break;
     }
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
@@ -354,15 +373,16 @@ static void tamper_suite(enum fg_suite suite, long mutations)
                     (rep.problem == x.problem || rep.problem == x.problem_alt);
         if (!right)
             fprintf(stderr,
-                    "suite %s mutation %ld: %s: expected %s at %" PRId64 ", got rc %s, %s at %"
-                    PRId64 " (FG_TEST_SEED reproduces)\n",
+                    "suite %s mutation %ld: %s: expected %s at %" PRId64
+                    ", got rc %s, %s at %" PRId64 " (FG_TEST_SEED reproduces)\n",
                     fg_suite_name(suite), m, x.what, fg_audit_problem_name(x.problem), x.seq,
                     fg_rc_name(rc), fg_audit_problem_name(rep.problem), rep.first_bad_seq);
         assert_true(right);
         per_kind[kind]++;
     }
-    fprintf(stderr, "suite %s: %ld mutations detected exactly (field %ld, delete %ld, insert %ld, "
-                    "swap %ld, truncate %ld, checkpoint %ld, anchor %ld)\n",
+    fprintf(stderr,
+            "suite %s: %ld mutations detected exactly (field %ld, delete %ld, insert %ld, "
+            "swap %ld, truncate %ld, checkpoint %ld, anchor %ld)\n",
             fg_suite_name(suite), mutations, per_kind[0], per_kind[1], per_kind[2], per_kind[3],
             per_kind[4], per_kind[5], per_kind[6]);
     pristine_free(&p);
@@ -383,15 +403,15 @@ static void test_tamper(void **state)
         tamper_suite(test_suites[s], mutations);
 }
 
-/* ---- forged and mismatching checkpoints, anchor file edge cases ----------------------------- */
+/* ---- forged and mismatching checkpoints, anchor file edge cases -------------------------- */
 
 /* A checkpoint signed with the REAL key but claiming a different MAC (what a bug, or an
  * insider with the signing key but not the audit key, would produce): a mismatch. */
 static void append_signed_line(struct test_env *e, const char *path, int64_t seq,
                                const uint8_t mac[FG_HASH_LEN], const uint8_t *priv)
 {
-    struct audit_checkpoint cp = {.kind = AUDIT_CP_CHECKPOINT, .seq = seq, .time_ms = 1,
-                                  .sign_version = 1};
+    struct audit_checkpoint cp = {
+        .kind = AUDIT_CP_CHECKPOINT, .seq = seq, .time_ms = 1, .sign_version = 1};
     memcpy(cp.mac, mac, FG_HASH_LEN);
     uint8_t msg[AUDIT_CP_MESSAGE_LEN];
     audit_cp_message(e->k.suite, &cp, msg);
@@ -405,6 +425,90 @@ static void append_signed_line(struct test_env *e, const char *path, int64_t seq
     fg_buf_release(&line);
 }
 
+/* Lines appended to a copy of the anchor file: foreign, mismatching, malformed, torn. */
+static void forgery_anchor(struct test_env *e)
+{
+    struct fg_audit_report rep;
+    test_verify_ok(e, &rep);
+    assert_int_equal(rep.anchor_lines, rep.checkpoints);
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s/forged.jsonl", e->dir);
+    /* 1. Signed by another key. */
+    test_copy_file(e->anchor, copy);
+    uint8_t mac[FG_HASH_LEN] = {1}, other[FG_SIGN_PRIVATE_LEN];
+    assert_int_equal(fg_sign_keygen(e->k.suite, other), FG_OK);
+    append_signed_line(e, copy, 30, mac, other);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_SIGNATURE);
+    assert_int_equal(rep.first_bad_seq, 30);
+    assert_true(rep.anchor_line_bad > 0);
+    /* 2. Signed by the real key, wrong MAC for seq 12. */
+    test_copy_file(e->anchor, copy);
+    append_signed_line(e, copy, 12, mac, e->k.priv);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_MISMATCH);
+    assert_int_equal(rep.first_bad_seq, 12);
+    /* 3. A malformed line: reported, with its line number, as long as nothing is lower. */
+    test_copy_file(e->anchor, copy);
+    FILE *f = fopen(copy, "ab");
+    assert_non_null(f);
+    fputs("{\"v\":1,\"kind\":\"checkpoint\"}\n", f);
+    fclose(f);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_ANCHOR_MALFORMED);
+    assert_int_equal(rep.first_bad_seq, 0);
+    assert_int_equal(rep.anchor_line_bad, (int64_t)rep.anchor_lines + 1);
+    /* 4. A torn last line (no newline): ignored, flagged. */
+    test_copy_file(e->anchor, copy);
+    f = fopen(copy, "ab");
+    assert_non_null(f);
+    fputs("{\"v\":1,\"ki", f);
+    fclose(f);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, copy, &rep), FG_OK);
+    assert_int_equal(rep.anchor_partial, 1);
+    /* 5. An over-long line-> */
+    test_copy_file(e->anchor, copy);
+    f = fopen(copy, "ab");
+    assert_non_null(f);
+    for (int i = 0; i < 3000; i++)
+        fputc('x', f);
+    fputc('\n', f);
+    fclose(f);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_ANCHOR_MALFORMED);
+}
+
+/* Wrong keys, and what the anchor adds over the database alone. */
+static void forgery_keys(struct test_env *e)
+{
+    struct fg_audit_report rep;
+    /* 6. Wrong keys: the audit key breaks the first record, the public key every checkpoint. */
+    struct test_keys wrong;
+    test_keys_make(&wrong, e->k.suite);
+    struct fg_audit_keys k = e->k.verify_keys;
+    k.mac_keys = &wrong.mk;
+    assert_int_equal(fg_audit_verify_file(e->db, &k, e->anchor, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_BAD_MAC);
+    assert_int_equal(rep.first_bad_seq, 1);
+    k = e->k.verify_keys;
+    k.public_keys = &wrong.pk;
+    assert_int_equal(fg_audit_verify_file(e->db, &k, e->anchor, &rep), FG_ERR_CORRUPT);
+    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_SIGNATURE);
+    assert_int_equal(rep.first_bad_seq, 5);
+    /* 7. No anchor: the database alone; a cut tail after the last DB checkpoint is then
+     * invisible — which is why the anchor file exists. */
+    sqlite3 *db = test_sql_open(e->db);
+    test_sql_drop_triggers(db);
+    test_sql_exec(db, "DELETE FROM audit_log WHERE seq > 21; DELETE FROM audit_checkpoint WHERE "
+                      "seq > 21");
+    sqlite3_close(db);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, NULL, &rep), FG_OK);
+    assert_int_equal(fg_audit_verify_file(e->db, &e->k.verify_keys, e->anchor, &rep),
+                     FG_ERR_CORRUPT);
+    assert_int_equal(rep.first_bad_seq, 21 + 1);
+    assert_int_equal(rep.problem, FG_AUDIT_TRUNCATED);
+}
+
 static void forgery_suite(enum fg_suite suite)
 {
     struct test_env e;
@@ -416,82 +520,8 @@ static void forgery_suite(enum fg_suite suite)
     }
     assert_int_equal(fg_audit_checkpoint_now(e.st, e.log), FG_OK); /* and 23 */
     test_env_stop(&e);
-    struct fg_audit_report rep;
-    test_verify_ok(&e, &rep);
-    assert_int_equal(rep.anchor_lines, rep.checkpoints);
-    char copy[600];
-    snprintf(copy, sizeof copy, "%s/forged.jsonl", e.dir);
-    size_t len;
-    char *orig = fg_test_read_file(e.anchor, &len);
-    assert_non_null(orig);
-    /* 1. Signed by another key. */
-    test_copy_file(e.anchor, copy);
-    uint8_t mac[FG_HASH_LEN] = {1}, other[FG_SIGN_PRIVATE_LEN];
-    assert_int_equal(fg_sign_keygen(suite, other), FG_OK);
-    append_signed_line(&e, copy, 30, mac, other);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_SIGNATURE);
-    assert_int_equal(rep.first_bad_seq, 30);
-    assert_true(rep.anchor_line_bad > 0);
-    /* 2. Signed by the real key, wrong MAC for seq 12. */
-    test_copy_file(e.anchor, copy);
-    append_signed_line(&e, copy, 12, mac, e.k.priv);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_MISMATCH);
-    assert_int_equal(rep.first_bad_seq, 12);
-    /* 3. A malformed line: reported, with its line number, as long as nothing is lower. */
-    test_copy_file(e.anchor, copy);
-    FILE *f = fopen(copy, "ab");
-    assert_non_null(f);
-    fputs("{\"v\":1,\"kind\":\"checkpoint\"}\n", f);
-    fclose(f);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_ANCHOR_MALFORMED);
-    assert_int_equal(rep.first_bad_seq, 0);
-    assert_int_equal(rep.anchor_line_bad, (int64_t)rep.anchor_lines + 1);
-    /* 4. A torn last line (no newline): ignored, flagged. */
-    test_copy_file(e.anchor, copy);
-    f = fopen(copy, "ab");
-    assert_non_null(f);
-    fputs("{\"v\":1,\"ki", f);
-    fclose(f);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, copy, &rep), FG_OK);
-    assert_int_equal(rep.anchor_partial, 1);
-    /* 5. An over-long line. */
-    test_copy_file(e.anchor, copy);
-    f = fopen(copy, "ab");
-    assert_non_null(f);
-    for (int i = 0; i < 3000; i++)
-        fputc('x', f);
-    fputc('\n', f);
-    fclose(f);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, copy, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_ANCHOR_MALFORMED);
-    /* 6. Wrong keys: the audit key breaks the first record, the public key every checkpoint. */
-    struct test_keys wrong;
-    test_keys_make(&wrong, suite);
-    struct fg_audit_keys k = e.k.verify_keys;
-    k.mac_keys = &wrong.mk;
-    assert_int_equal(fg_audit_verify_file(e.db, &k, e.anchor, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_BAD_MAC);
-    assert_int_equal(rep.first_bad_seq, 1);
-    k = e.k.verify_keys;
-    k.public_keys = &wrong.pk;
-    assert_int_equal(fg_audit_verify_file(e.db, &k, e.anchor, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.problem, FG_AUDIT_CHECKPOINT_SIGNATURE);
-    assert_int_equal(rep.first_bad_seq, 5);
-    /* 7. No anchor: the database alone; a cut tail after the last DB checkpoint is then
-     * invisible — which is why the anchor file exists. */
-    sqlite3 *db = test_sql_open(e.db);
-    test_sql_drop_triggers(db);
-    test_sql_exec(db, "DELETE FROM audit_log WHERE seq > 21; DELETE FROM audit_checkpoint WHERE "
-                      "seq > 21");
-    sqlite3_close(db);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, NULL, &rep), FG_OK);
-    assert_int_equal(fg_audit_verify_file(e.db, &e.k.verify_keys, e.anchor, &rep), FG_ERR_CORRUPT);
-    assert_int_equal(rep.first_bad_seq, 21 + 1);
-    assert_int_equal(rep.problem, FG_AUDIT_TRUNCATED);
-    free(orig);
+    forgery_anchor(&e);
+    forgery_keys(&e);
     test_env_done(&e);
 }
 
@@ -503,7 +533,7 @@ static void test_forgery(void **state)
         forgery_suite(test_suites[s]);
 }
 
-/* ---- a live store ---------------------------------------------------------------------------- */
+/* ---- a live store ------------------------------------------------------------------------ */
 
 struct live {
     struct test_env *e;
@@ -561,6 +591,93 @@ static void test_verify_live(void **state)
     test_env_done(&e);
 }
 
+/* ---- the pipelined walker on a log longer than a batch ----------------------------------- */
+
+#define LONG_RECORDS 5000
+
+static void long_log(struct test_env *e)
+{
+    static struct test_job jobs[250];
+    for (int i = 0; i < LONG_RECORDS; i += 250) {
+        struct test_latch l;
+        test_latch_init(&l);
+        for (int b = 0; b < 250; b++) {
+            test_record(&jobs[b].rec, "diag.write", i + b);
+            test_job_submit(e->st, &jobs[b], &l, noop_fn, NULL, 1);
+        }
+        test_latch_wait(&l, 250);
+        test_latch_destroy(&l);
+    }
+}
+
+struct pipeline_case {
+    const char *sql;
+    int64_t seq;
+    enum fg_audit_problem problem;
+};
+
+static void test_pipeline(void **state)
+{
+    (void)state;
+    struct test_env e;
+    test_env_init(&e, "audit-pipeline", FG_SUITE_INTL, NULL, 0);
+    long_log(&e);
+    assert_int_equal(fg_audit_checkpoint_now(e.st, e.log), FG_OK);
+    test_env_stop(&e);
+    struct fg_audit_report rep;
+    test_verify_ok(&e, &rep);
+    assert_int_equal(rep.records, LONG_RECORDS);
+    assert_true(rep.canonical_bytes > (uint64_t)LONG_RECORDS * 100);
+    sqlite3 *db = test_sql_open(e.db);
+    test_sql_drop_triggers(db);
+    sqlite3_close(db);
+    static const struct pipeline_case cases[] = {
+        {"UPDATE audit_log SET mac = zeroblob(32) WHERE seq = 3000", 3000, FG_AUDIT_BAD_MAC},
+        {"DELETE FROM audit_log WHERE seq = 4500", 4500, FG_AUDIT_GAP},
+        /* the worker's finding below the reader's */
+        {"UPDATE audit_log SET mac = zeroblob(32) WHERE seq = 100; "
+         "DELETE FROM audit_log WHERE seq = 4000",
+         100, FG_AUDIT_BAD_MAC},
+        /* the reader's below the worker's */
+        {"DELETE FROM audit_log WHERE seq = 100; "
+         "UPDATE audit_log SET mac = zeroblob(32) WHERE seq = 4000",
+         100, FG_AUDIT_GAP},
+        {"UPDATE audit_log SET details = '{}' WHERE seq IN (2047, 2048, 2049)", 2047,
+         FG_AUDIT_BAD_MAC},
+        {"UPDATE audit_log SET key_version = 9 WHERE seq = 1500; "
+         "UPDATE audit_log SET actor_id = 'x' WHERE seq = 1400",
+         1400, FG_AUDIT_BAD_MAC},
+        {"UPDATE audit_log SET key_version = 9 WHERE seq = 1300; "
+         "UPDATE audit_log SET actor_id = 'x' WHERE seq = 1400",
+         1300, FG_AUDIT_UNKNOWN_KEY},
+        {"DELETE FROM audit_log WHERE seq > 4990; DELETE FROM audit_checkpoint WHERE seq > 4990",
+         4991, FG_AUDIT_TRUNCATED},
+        {"UPDATE audit_log SET time_ms = time_ms + 1 WHERE seq = 5000", 5000, FG_AUDIT_BAD_MAC},
+        {"UPDATE audit_log SET time_ms = time_ms + 1 WHERE seq = 1", 1, FG_AUDIT_BAD_MAC},
+    };
+    char work[600];
+    snprintf(work, sizeof work, "%s/work.db", e.dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s-wal", work);
+        unlink(path);
+        test_copy_file(e.db, work);
+        db = test_sql_open(work);
+        test_sql_exec(db, cases[i].sql);
+        sqlite3_close(db);
+        assert_int_equal(fg_audit_verify_file(work, &e.k.verify_keys, e.anchor, &rep),
+                         FG_ERR_CORRUPT);
+        if (rep.first_bad_seq != cases[i].seq || rep.problem != cases[i].problem)
+            fprintf(stderr, "case %zu: got %s at %" PRId64 "\n", i,
+                    fg_audit_problem_name(rep.problem), rep.first_bad_seq);
+        assert_int_equal(rep.first_bad_seq, cases[i].seq);
+        assert_int_equal(rep.problem, cases[i].problem);
+        assert_int_equal(rep.last_seq, cases[i].seq - 1);
+        assert_int_equal(rep.records, cases[i].seq - 1);
+    }
+    test_env_done(&e);
+}
+
 static void test_verify_empty(void **state)
 {
     (void)state;
@@ -585,9 +702,8 @@ int main(void)
 {
     fg_log_set_level(FG_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verify_empty),
-        cmocka_unit_test(test_forgery),
-        cmocka_unit_test(test_verify_live),
+        cmocka_unit_test(test_verify_empty), cmocka_unit_test(test_forgery),
+        cmocka_unit_test(test_verify_live),  cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_tamper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
