@@ -154,12 +154,29 @@ static void sys_init(struct fg_call *c)
 
 struct unseal_job {
     struct fg_sys *sys;
+    int index; /* the share's index as written in its text ("fg1-<index>-…"), 0 if unreadable */
     char share[SHARE_TEXT_MAX + 1];
     struct fg_keys_state st;
     int just_unsealed;
     const char *problem;
     struct fg_audit_record record;
 };
+
+/* The index a share text claims (not secret: it is the Shamir x-coordinate), so a refusal
+ * can name which custodian's share was mistyped. 0 if the prefix is unreadable. */
+static int share_index(const char *text)
+{
+    if (strncmp(text, "fg1-", 4) != 0)
+        return 0;
+    int index = 0;
+    const char *p = text + 4;
+    for (int digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits == 3)
+            return 0;
+        index = index * 10 + (*p - '0');
+    }
+    return *p == '-' ? index : 0;
+}
 
 static fg_rc unseal_work(void *arg)
 {
@@ -198,12 +215,18 @@ static void unseal_done(struct fg_call *c, void *arg, fg_rc rc)
     if (rc != FG_OK) {
         fg_log(FG_LOG_WARN, "sys.unseal_refused", FG_LF_STR("rc", fg_rc_name(rc)),
                FG_LF_STR("problem", job->problem ? job->problem : ""),
+               FG_LF_INT("share_index", job->index),
                FG_LF_STR("source_ip", c ? fg_call_peer(c) : ""));
         if (c != NULL) {
-            if (rc == FG_ERR_INVALID || rc == FG_ERR_CRYPTO)
-                fg_reply_error(c, 400, "invalid_argument",
-                               job->problem ? job->problem : "the share was not accepted", "share");
-            else if (rc == FG_ERR_CONFLICT)
+            if (rc == FG_ERR_INVALID || rc == FG_ERR_CRYPTO) {
+                char msg[192];
+                const char *why = job->problem ? job->problem : "the share was not accepted";
+                if (job->index > 0)
+                    snprintf(msg, sizeof msg, "share %d: %s", job->index, why);
+                else
+                    snprintf(msg, sizeof msg, "%s", why);
+                fg_reply_error(c, 400, "invalid_argument", msg, "share");
+            } else if (rc == FG_ERR_CONFLICT)
                 fg_reply_error(c, 409, "conflict", "the instance is not initialised", NULL);
             else
                 fg_reply_rc(c, rc, NULL);
@@ -254,6 +277,7 @@ static void sys_unseal(struct fg_call *c)
     job->sys = fg_call_app(c)->sys;
     json_t *share = json_object_get(body, "share");
     memcpy(job->share, json_string_value(share), json_string_length(share));
+    job->index = share_index(job->share);
     fg_call_wipe_body(c);
     if (fg_call_defer(c, unseal_work, job, unseal_done) != FG_OK)
         unseal_free(job);
