@@ -13,6 +13,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "cli/commands.h"
 #include "cli/serve.h"
 
 #define EXIT_USAGE 2
@@ -35,10 +36,18 @@ static const char main_help[] =
     "\n"
     "commands:\n"
     "  serve          run the HTTP API server\n"
+    "  init           initialise a data directory offline; prints the unseal shares once\n"
+    "  unseal         unseal a running server with shares read from stdin\n"
+    "  audit verify   verify the audit log's MAC chain and signed checkpoints\n"
+    "  keys list      list key versions and their states (no key material)\n"
+    "  keys rotate    add a new active version of a key purpose (offline)\n"
+    "  keys destroy   crypto-shred an unused key version (offline, two custodians)\n"
     "  config check   validate a configuration file and print the effective settings\n"
     "  version        print the version\n"
     "\n"
-    "Run 'finguard <command> --help' for a command's options.\n";
+    "Run 'finguard <command> --help' for a command's options. Secrets (unseal shares) are\n"
+    "read from stdin, never from the command line. Exit status: 0 success, 1 failure or\n"
+    "refusal, 2 usage error. See docs/cli.md.\n";
 
 static const char version_help[] = "usage: finguard version\n\nPrint the version and exit.\n";
 
@@ -114,6 +123,10 @@ struct command {
 
 static const struct command commands[] = {
     {"serve", fg_cli_serve},
+    {"init", fg_cli_cmd_init},
+    {"unseal", fg_cli_cmd_unseal},
+    {"audit", fg_cli_cmd_audit},
+    {"keys", fg_cli_cmd_keys},
     {"config", cmd_config},
     {"version", cmd_version},
 };

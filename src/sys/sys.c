@@ -383,9 +383,9 @@ fg_rc fg_sys_init_prepare(struct fg_sys *sys, enum fg_suite suite, unsigned shar
         rc = fg_audit_record_init(&init->record, who, "sys.init", "instance", NULL);
     if (rc == FG_OK) {
         char details[128];
-        int n =
-            snprintf(details, sizeof details, "{\"suite\":\"%s\",\"shares\":%u,\"threshold\":%u}",
-                     fg_suite_name(suite), shares, threshold);
+        int n = snprintf(details, sizeof details,
+                         "{\"suite\":\"%s\",\"custodians\":%u,\"threshold\":%u}",
+                         fg_suite_name(suite), shares, threshold);
         rc = fg_audit_record_details(&init->record, details, (size_t)n);
     }
     if (rc == FG_OK) {
@@ -532,14 +532,33 @@ static fg_rc run_keys_op(struct fg_sys *sys, struct fg_keys_op *op, struct fg_au
     return rc;
 }
 
+/* A key operation refused before it reached the writer still leaves a denied record
+ * (when the audit log is armed: while sealed nothing can be MAC'd). */
+static void audit_refusal(struct fg_sys *sys, const char *action, enum fg_key_purpose purpose,
+                          uint32_t version, const struct fg_audit_actor *who, fg_rc why)
+{
+    if (sys->audit == NULL)
+        return;
+    struct fg_audit_record rec;
+    char details[96];
+    int n = snprintf(details, sizeof details, "{\"purpose\":\"%s\",\"version\":%u}",
+                     fg_key_purpose_name(purpose) ? fg_key_purpose_name(purpose) : "?", version);
+    if (fg_audit_record_init(&rec, who, action, "key", fg_key_purpose_name(purpose)) != FG_OK ||
+        fg_audit_record_details(&rec, details, (size_t)n) != FG_OK ||
+        fg_audit_write_denied(sys->store, &rec, why) != FG_OK)
+        fg_log(FG_LOG_ERROR, "sys.audit_refusal_failed", FG_LF_STR("action", action));
+}
+
 fg_rc fg_sys_keys_rotate(struct fg_sys *sys, enum fg_key_purpose purpose,
                          const struct fg_audit_actor *who, uint32_t *new_version,
                          const char **problem)
 {
     struct fg_keys_op *op;
     fg_rc rc = fg_keys_rotate_prepare(sys->keys, purpose, &op, problem);
-    if (rc)
+    if (rc) {
+        audit_refusal(sys, "keys.rotate", purpose, 0, who, rc);
         return rc;
+    }
     uint32_t version = fg_keys_op_version(op);
     struct fg_audit_record rec;
     char details[96];
@@ -564,8 +583,10 @@ fg_rc fg_sys_keys_destroy(struct fg_sys *sys, enum fg_key_purpose purpose, uint3
 {
     struct fg_keys_op *op;
     fg_rc rc = fg_keys_destroy_prepare(sys->keys, purpose, version, share_a, share_b, &op, problem);
-    if (rc)
+    if (rc) {
+        audit_refusal(sys, "keys.destroy", purpose, version, who, rc);
         return rc;
+    }
     struct fg_audit_record rec;
     char details[128];
     int n = snprintf(details, sizeof details,

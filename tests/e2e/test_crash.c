@@ -7,6 +7,11 @@
  * far — in this round and the earlier ones — must read back with its exact payload. Ids
  * must be unique. Three rounds. Responses other than 201 or 503 (busy) before the kill
  * fail the test; transport errors after the kill are expected.
+ *
+ * Afterwards, with the server stopped, the audit trail must have survived the kills too:
+ * `finguard audit verify --dev --json` (the server ran in development mode) reports the
+ * chain intact, and every acknowledged write has its "diag.write" record (object_id = the
+ * id) — a write never commits without its record, so none may be missing.
  */
 #include "testutil.h"
 
@@ -15,7 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
 
 #include "server.h"
 
@@ -136,6 +145,79 @@ static void verify_all(const struct fg_test_server *s, struct acks *all)
     assert_int_equal(missing, 0);
 }
 
+/* `finguard audit verify --data-dir DIR --dev --json` on the stopped server's data dir. */
+static void expect_audit_intact(const struct fg_test_server *s)
+{
+    const char *bin = getenv("FINGUARD_BIN");
+    assert_non_null(bin);
+    char cmd[2048];
+    assert_true((size_t)snprintf(cmd, sizeof cmd,
+                                 "'%s' audit verify --data-dir '%s' --dev --json </dev/null", bin,
+                                 s->dir) < sizeof cmd);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    fprintf(stderr, "audit verify: %s", out);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    json_t *doc = json_loads(out, 0, NULL);
+    assert_non_null(doc);
+    assert_true(json_is_true(json_object_get(doc, "ok")));
+    assert_true(json_is_null(json_object_get(doc, "first_bad_seq")));
+    json_decref(doc);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every acknowledged id has its "diag.write" audit record (read with SQLite directly). */
+static void expect_audited(const struct fg_test_server *s, const struct acks *all)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/finguard.db", s->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT object_id FROM audit_log "
+                                        "WHERE action = 'diag.write' AND result = 'ok'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    size_t n = 0, cap = 1024;
+    char **ids = malloc(cap * sizeof *ids);
+    assert_non_null(ids);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap *= 2;
+            ids = realloc(ids, cap * sizeof *ids);
+            assert_non_null(ids);
+        }
+        ids[n] = strdup((const char *)sqlite3_column_text(st, 0));
+        assert_non_null(ids[n]);
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    fprintf(stderr, "%zu diag.write records for %zu acknowledged writes\n", n, all->n);
+    assert_true(n >= all->n); /* unacknowledged writes may have committed too */
+    qsort(ids, n, sizeof *ids, cmp_str);
+    size_t missing = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        const char *key = all->v[i].id;
+        if (bsearch(&key, ids, n, sizeof *ids, cmp_str) == NULL && missing++ < 5)
+            fprintf(stderr, "acknowledged write %s has no audit record\n", key);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    assert_int_equal(missing, 0);
+}
+
 static void test_sigkill_loses_no_acknowledged_write(void **state)
 {
     (void)state;
@@ -175,8 +257,10 @@ static void test_sigkill_loses_no_acknowledged_write(void **state)
         fg_test_server_restart(&s);
         verify_all(&s, &all);
     }
-    free(all.v);
     assert_int_equal(fg_test_server_stop(&s), 0);
+    expect_audit_intact(&s);
+    expect_audited(&s, &all);
+    free(all.v);
     fg_test_server_done(&s);
 }
 
