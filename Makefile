@@ -40,7 +40,7 @@ test-asan: deps
 bench:
 	@scripts/install-deps.sh --bench
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BENCH_BUILD) -j $(JOBS)
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) >/dev/null
 	@scripts/bench.sh $(BENCH_BUILD)
 
 fuzz: deps

@@ -53,6 +53,7 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 # ---- nginx serving a 100-byte static file, same cores, same certificate -----------------
 mkdir -p "$work/nginx/html" "$work/nginx/logs"
+chmod 755 "$work" "$work/nginx" "$work/nginx/html" # nginx workers run unprivileged
 head -c 100 /dev/zero | tr '\0' 'x' > "$work/nginx/html/static.txt"
 ng_port=$(free_port); ng_tls_port=$(free_port)
 cat > "$work/nginx/nginx.conf" <<NGX
@@ -68,7 +69,11 @@ http {
            ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; }
 }
 NGX
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon on;' 2>/dev/null
+if ! nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon on;' 2>"$work/nginx/start.err"; then
+  echo "bench: nginx did not start:" >&2
+  cat "$work/nginx/start.err" "$work/nginx/logs/error.log" >&2 2>/dev/null
+  exit 1
+fi
 wait_http "http://127.0.0.1:$ng_port/static.txt"
 record nginx_static_http_rps "$(wrk_rps "http://127.0.0.1:$ng_port/static.txt")" req/s
 record nginx_static_https_rps "$(wrk_rps "https://127.0.0.1:$ng_tls_port/static.txt")" req/s
