@@ -43,8 +43,8 @@ static fg_rc insert_fn(fg_conn *conn, void *arg)
 struct run {
     fg_store *store;
     uint64_t deadline_ns;
-    atomic_long issued;   /* intents claimed (bounded by INTENTS_MAX) */
-    atomic_long ok;       /* intents acknowledged FG_OK */
+    atomic_long issued; /* intents claimed (bounded by INTENTS_MAX) */
+    atomic_long ok;     /* intents acknowledged FG_OK */
     atomic_long failed;
 };
 
@@ -88,6 +88,121 @@ static int bench_store(const char *db, unsigned seconds, double *per_s, double *
     fprintf(stderr, "writer: %d threads, %ld intents ok, %ld failed, %llu batches in %.2f s\n",
             started, ok, failed, (unsigned long long)st.batches, elapsed_s);
     if (started != SUBMITTERS || failed != 0 || st.batches == 0)
+        return -1;
+    *per_s = (double)ok / elapsed_s;
+    *mean_batch = (double)st.batch_size_sum / (double)st.batches;
+    return 0;
+}
+
+/* ---- asynchronous submitters: how the server drives the writer ------------------------
+ * Two "loop" threads own 32 logical submitters each, as the HTTP event loops do: intents go
+ * in with fg_store_submit(); the writer's completion pushes the intent onto its loop's list
+ * and signals only when the list was empty (as h2o's multithread queue writes its eventfd
+ * only for the first message); the loop takes the whole list at once and resubmits. */
+#define LOOPS 2
+
+struct aslot {
+    struct fg_intent intent;
+    struct aslot *next;
+    struct aloop *loop;
+};
+
+struct aloop {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct aslot *done; /* completed, not yet collected */
+    fg_store *store;
+    uint64_t deadline_ns;
+    long ok, failed, inflight;
+    struct aslot slots[SUBMITTERS / LOOPS];
+};
+
+static void async_done(struct fg_intent *intent)
+{
+    struct aslot *sl = intent->done_ctx;
+    struct aloop *l = sl->loop;
+    pthread_mutex_lock(&l->mu);
+    int was_empty = l->done == NULL;
+    sl->next = l->done;
+    l->done = sl;
+    if (was_empty)
+        pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int async_submit(struct aloop *l, struct aslot *sl)
+{
+    static char payload[] = "bench-writer-payload";
+    sl->intent =
+        (struct fg_intent){.fn = insert_fn, .arg = payload, .done = async_done, .done_ctx = sl};
+    if (fg_store_submit(l->store, &sl->intent) != FG_OK)
+        return -1;
+    l->inflight++;
+    return 0;
+}
+
+static void *async_loop(void *arg)
+{
+    struct aloop *l = arg;
+    for (size_t i = 0; i < SUBMITTERS / LOOPS; i++) {
+        l->slots[i].loop = l;
+        if (async_submit(l, &l->slots[i]) != 0)
+            l->failed++;
+    }
+    while (l->inflight > 0) {
+        pthread_mutex_lock(&l->mu);
+        while (l->done == NULL)
+            pthread_cond_wait(&l->cv, &l->mu);
+        struct aslot *list = l->done;
+        l->done = NULL;
+        pthread_mutex_unlock(&l->mu);
+        int more = fg_time_mono_ns() < l->deadline_ns;
+        while (list != NULL) {
+            struct aslot *sl = list;
+            list = list->next;
+            l->inflight--;
+            if (sl->intent.rc == FG_OK)
+                l->ok++;
+            else
+                l->failed++;
+            if (more && async_submit(l, sl) != 0)
+                l->failed++;
+        }
+    }
+    return NULL;
+}
+
+static int bench_store_async(const char *db, unsigned seconds, double *per_s, double *mean_batch)
+{
+    struct fg_store_options opt = {.path = db};
+    fg_store *store = NULL;
+    if (fg_store_open(&opt, &store) != FG_OK)
+        return -1;
+    static struct aloop loops[LOOPS];
+    pthread_t th[LOOPS];
+    uint64_t start_ns = fg_time_mono_ns();
+    for (int i = 0; i < LOOPS; i++) {
+        memset(&loops[i], 0, sizeof loops[i]);
+        pthread_mutex_init(&loops[i].mu, NULL);
+        pthread_cond_init(&loops[i].cv, NULL);
+        loops[i].store = store;
+        loops[i].deadline_ns = start_ns + (uint64_t)seconds * 1000000000ull;
+        if (pthread_create(&th[i], NULL, async_loop, &loops[i]) != 0)
+            return -1;
+    }
+    long ok = 0, failed = 0;
+    for (int i = 0; i < LOOPS; i++) {
+        pthread_join(th[i], NULL);
+        ok += loops[i].ok;
+        failed += loops[i].failed;
+    }
+    double elapsed_s = (double)(fg_time_mono_ns() - start_ns) / 1e9;
+    struct fg_store_stats st;
+    fg_store_stats(store, &st);
+    fg_store_close(store);
+    fprintf(stderr, "writer async: %d loops x %d submitters, %ld ok, %ld failed, %.2f s\n", LOOPS,
+            SUBMITTERS / LOOPS, ok, failed, elapsed_s);
+    if (failed != 0 || st.batches == 0)
         return -1;
     *per_s = (double)ok / elapsed_s;
     *mean_batch = (double)st.batch_size_sum / (double)st.batches;
@@ -190,8 +305,11 @@ int main(int argc, char **argv)
     }
     snprintf(db_store, sizeof db_store, "%s/store.db", dir);
     snprintf(db_sqlite, sizeof db_sqlite, "%s/sqlite.db", dir);
-    double writer_per_s = 0, mean_batch = 0, sqlite_per_s = 0;
+    char db_async[PATH_MAX + 32];
+    snprintf(db_async, sizeof db_async, "%s/async.db", dir);
+    double writer_per_s = 0, mean_batch = 0, sqlite_per_s = 0, async_per_s = 0, async_batch = 0;
     int failed = bench_store(db_store, seconds, &writer_per_s, &mean_batch) != 0 ||
+                 bench_store_async(db_async, seconds, &async_per_s, &async_batch) != 0 ||
                  bench_sqlite(db_sqlite, seconds, &sqlite_per_s) != 0;
     remove_dir(dir);
     if (failed) {
@@ -202,5 +320,8 @@ int main(int argc, char **argv)
     printf("BENCH writer_mean_batch %.1f intents\n", mean_batch);
     printf("BENCH sqlite_one_row_tx_per_s %.0f ops/s\n", sqlite_per_s);
     printf("BENCH writer_vs_sqlite_ratio %.1f x\n", writer_per_s / sqlite_per_s);
+    printf("BENCH writer_async_intents_per_s %.0f ops/s\n", async_per_s);
+    printf("BENCH writer_async_mean_batch %.1f intents\n", async_batch);
+    printf("BENCH writer_async_vs_sqlite_ratio %.1f x\n", async_per_s / sqlite_per_s);
     return 0;
 }
