@@ -183,6 +183,17 @@ void fg_wipe(void *p, size_t n)
         sodium_memzero(p, n);
 }
 
+uint64_t fg_shorthash(const uint8_t key[FG_SHORTHASH_KEY_LEN], const void *data, size_t len)
+{
+    _Static_assert(FG_SHORTHASH_KEY_LEN == crypto_shorthash_KEYBYTES, "SipHash key size");
+    _Static_assert(crypto_shorthash_BYTES == 8, "SipHash output size");
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, data, len, key);
+    uint64_t h;
+    memcpy(&h, out, sizeof h);
+    return h;
+}
+
 int fg_ct_equal(const void *a, const void *b, size_t n)
 {
     assert((a != NULL && b != NULL) || n == 0);

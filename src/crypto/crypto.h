@@ -39,6 +39,10 @@ FG_MUST_CHECK fg_rc fg_random(void *buf, size_t n);
 void fg_wipe(void *p, size_t n);
 /* 1 if equal; time depends only on n. */
 int fg_ct_equal(const void *a, const void *b, size_t n);
+/* Keyed 64-bit hash (SipHash-2-4) for hash tables fed by untrusted input (nonces, IPs):
+ * without the key an attacker cannot aim many inputs at one bucket. Not a MAC. */
+#define FG_SHORTHASH_KEY_LEN 16
+uint64_t fg_shorthash(const uint8_t key[FG_SHORTHASH_KEY_LEN], const void *data, size_t len);
 /* Locked (mlock), guarded memory for secrets; NULL on failure. fg_secure_free wipes. */
 void *fg_secure_alloc(size_t n);
 void fg_secure_free(void *p);

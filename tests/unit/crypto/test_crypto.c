@@ -352,6 +352,26 @@ static void test_hkdf_sm3_and_limits(void **state)
                      FG_ERR_LIMIT);
 }
 
+/* SipHash-2-4 (Aumasson & Bernstein, appendix A; reference vectors.h): key 00..0f. */
+static void test_shorthash_siphash24(void **state)
+{
+    (void)state;
+    uint8_t key[FG_SHORTHASH_KEY_LEN], msg[15];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    for (int i = 0; i < 15; i++)
+        msg[i] = (uint8_t)i;
+    uint8_t out[8];
+    uint64_t h = fg_shorthash(key, msg, 15); /* paper: a129ca6149be45e5 */
+    memcpy(out, &h, 8);
+    const uint8_t want15[8] = {0xe5, 0x45, 0xbe, 0x49, 0x61, 0xca, 0x29, 0xa1};
+    assert_memory_equal(out, want15, 8);
+    h = fg_shorthash(key, msg, 0); /* vectors.h[0] */
+    memcpy(out, &h, 8);
+    const uint8_t want0[8] = {0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72};
+    assert_memory_equal(out, want0, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_hmac_edges),
         cmocka_unit_test(test_hkdf_sha256_rfc5869),
         cmocka_unit_test(test_hkdf_sm3_and_limits),
+        cmocka_unit_test(test_shorthash_siphash24),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
