@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "cli/lock.h"
 #include "http/server.h"
+#include "iam/iam.h"
 #include "store/store.h"
 #include "sys/sys.h"
 
@@ -165,7 +166,19 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     fg_sys_state(sys, &ks);
     fg_log(FG_LOG_INFO, "serve.keys", FG_LF_BOOL("initialized", ks.initialized),
            FG_LF_BOOL("sealed", ks.sealed), FG_LF_INT("threshold", ks.threshold));
-    struct fg_app app = {.cfg = cfg, .store = store, .sys = sys};
+    struct fg_iam *iam = NULL;
+    struct fg_buf iam_errors = FG_BUF_INIT(16u * 1024u);
+    rc = fg_iam_new(store, fg_sys_keys(sys), &iam, &iam_errors);
+    if (rc) {
+        fg_log(FG_LOG_ERROR, "serve.iam_failed", FG_LF_STR("rc", fg_rc_name(rc)),
+               FG_LF_STR("errors", fg_buf_str(&iam_errors)));
+        fg_buf_release(&iam_errors);
+        fg_store_close(store);
+        fg_sys_close(sys);
+        return 1;
+    }
+    fg_buf_release(&iam_errors);
+    struct fg_app app = {.cfg = cfg, .store = store, .sys = sys, .iam = iam};
     struct fg_server_options opt = {.cfg = cfg, .app = &app, .data_dir = dir};
     struct fg_server *srv = NULL;
     rc = fg_server_new(&opt, &srv);
@@ -176,6 +189,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         fg_server_free(srv);
         fg_sys_shutdown(sys);
         fg_store_close(store);
+        fg_iam_free(iam);
         fg_sys_close(sys);
         return 1;
     }
@@ -190,6 +204,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     fg_server_free(srv);
     fg_sys_shutdown(sys); /* "sys.seal" record + final checkpoint, before the writer drains */
     fg_store_close(store);
+    fg_iam_free(iam); /* sessions and their keys wiped */
     fg_sys_close(sys); /* wipes the root key and the keyring */
     fg_log(FG_LOG_INFO, "serve.stopped");
     return 0;

@@ -31,6 +31,7 @@
 #include "base/time.h"
 #include "crypto/crypto.h"
 #include "http/internal.h"
+#include "iam/iam.h"
 #include "sys/sys.h"
 
 struct fg_call {
@@ -43,6 +44,8 @@ struct fg_call {
     uint64_t start_ns;
     int answered;
     int deferred;
+    int authenticated;
+    struct fg_session session; /* valid when authenticated */
     char request_id[32];
 };
 
@@ -171,13 +174,30 @@ const char *fg_call_peer(struct fg_call *c)
     return buf;
 }
 
+const struct fg_session *fg_call_session(struct fg_call *c)
+{
+    return c->authenticated ? &c->session : NULL;
+}
+
+/* The first role of the mask, for the record's actor_role ("none" if no roles data). */
+static const char *primary_role(struct fg_call *c)
+{
+    struct fg_iam *iam = c->loop->srv->app->iam;
+    if (iam == NULL)
+        return "none";
+    for (int id = 0; id < fg_roles_role_count(iam->roles); id++)
+        if (c->session.role_mask & (1u << id))
+            return fg_roles_role_name(iam->roles, id);
+    return "none";
+}
+
 void fg_call_actor(struct fg_call *c, struct fg_audit_actor *out)
 {
     const char *device = fg_call_header(c, "x-device-id");
     *out = (struct fg_audit_actor){
         .request_id = c->request_id,
-        .actor_id = "anonymous",
-        .actor_role = "none",
+        .actor_id = c->authenticated ? c->session.user_id : "anonymous",
+        .actor_role = c->authenticated ? primary_role(c) : "none",
         .source_ip = fg_call_peer(c),
         .device_id = device && strlen(device) <= FG_AUDIT_DEVICE_ID_MAX ? device : ""};
 }
@@ -433,7 +453,8 @@ fg_rc fg_call_write_record(struct fg_call *c, fg_intent_fn fn, void *arg, void *
     return FG_OK;
 }
 
-fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg, fg_call_done_fn done)
+static fg_rc defer_on(struct fg_call *c, struct fg_pool *pool, fg_work_fn fn, void *arg,
+                      fg_call_done_fn done, int full_is_rate_limit)
 {
     assert(c != NULL && fn != NULL && done != NULL && !c->answered);
     struct fg_job *job = job_new(c, done, arg);
@@ -441,13 +462,29 @@ fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg, fg_call_done_fn
         return busy(c, FG_ERR_BUSY);
     job->work = fn;
     job->pool_job.run = pool_run;
-    fg_rc rc = fg_pool_submit(c->loop->srv->workers, &job->pool_job);
+    fg_rc rc = fg_pool_submit(pool, &job->pool_job);
     if (rc) {
         job_abandon(job);
+        if (rc == FG_ERR_BUSY && full_is_rate_limit) {
+            fg_call_add_header(c, "retry-after", "1");
+            fg_reply_error(c, 429, "rate_limited", "too many requests; try again later", NULL);
+            return FG_ERR_BUSY;
+        }
         return busy(c, rc);
     }
     job_started(job);
     return FG_OK;
+}
+
+fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg, fg_call_done_fn done)
+{
+    return defer_on(c, c->loop->srv->workers, fn, arg, done, 0);
+}
+
+fg_rc fg_call_defer_on(struct fg_call *c, struct fg_pool *pool, fg_work_fn fn, void *arg,
+                       fg_call_done_fn done)
+{
+    return defer_on(c, pool, fn, arg, done, 1);
 }
 
 void fg_http_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -495,8 +532,149 @@ static int authorize(struct fg_call *c, const char *permission)
     }
     if (strcmp(permission, "diag") == 0)
         return cfg->diag_write_probe; /* registered only on loopback with the probe on */
-    /* Identity and roles arrive with the IAM layer; until then nothing else is reachable. */
-    return 0;
+    return -1; /* a role permission: the identity layer decides (authenticate) */
+}
+
+/* ---- authentication and authorization ------------------------------------------------ */
+
+struct denial {
+    struct fg_audit_record record;
+    int status;
+    const char *code;
+    const char *message;
+};
+
+static void denial_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct denial *d = arg;
+    if (rc)
+        fg_log(FG_LOG_ERROR, "http.denial_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+    if (c != NULL)
+        fg_reply_error(c, d->status, d->code, d->message, NULL);
+    free(d);
+}
+
+/* Refuse, with a "denied" audit record committed first (AUD-1: refusals are recorded).
+ * code and message must be static strings. */
+static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
+{
+    struct denial *d = calloc(1, sizeof *d);
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    if (d == NULL || fg_audit_record_init(&d->record, &who, "access.denied", "route",
+                                          c->route ? c->route->name : "") != FG_OK) {
+        free(d);
+        fg_reply_error(c, status, code, message, NULL);
+        return;
+    }
+    char details[192];
+    int n = snprintf(details, sizeof details, "{\"permission\":\"%s\",\"reason\":\"%s\"}",
+                     c->route ? c->route->permission : "", message);
+    if (n > 0 && (size_t)n < sizeof details &&
+        fg_audit_record_details(&d->record, details, (size_t)n) != FG_OK)
+        fg_log(FG_LOG_WARN, "http.denial_details_dropped");
+    fg_audit_record_result(&d->record, FG_AUDIT_RESULT_DENIED, why);
+    d->status = status;
+    d->code = code;
+    d->message = message;
+    if (fg_call_write_record(c, fg_audit_record_only, d, &d->record, denial_done) != FG_OK)
+        free(d); /* already answered 503 */
+}
+
+static int method_changes_state(const h2o_req_t *req)
+{
+    return !(h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+             h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")));
+}
+
+/* Verify X-Signature and remember X-Nonce (API.md anti-replay). 1 if fine, else answered. */
+static int check_signature(struct fg_call *c, struct fg_iam *iam, const uint8_t *key)
+{
+    h2o_req_t *req = c->req;
+    const char *nonce = fg_call_header(c, "x-nonce");
+    const char *ts_text = fg_call_header(c, "x-timestamp");
+    const char *sig = fg_call_header(c, "x-signature");
+    char method[16];
+    int64_t ts = 0;
+    char *target = fg_call_alloc(c, req->path.len + 1);
+    memcpy(target, req->path.base, req->path.len);
+    target[req->path.len] = '\0';
+    int well_formed = req->method.len < sizeof method && nonce != NULL && ts_text != NULL &&
+                      sig != NULL && fg_replay_parse_timestamp(ts_text, &ts) == FG_OK &&
+                      strlen(nonce) <= FG_REPLAY_NONCE_TEXT_MAX;
+    if (well_formed) {
+        memcpy(method, req->method.base, req->method.len);
+        method[req->method.len] = '\0';
+    }
+    if (!well_formed || fg_request_verify(key, FG_SESSION_KEY_BYTES, method, target, ts_text,
+                                          nonce, req->entity.base, req->entity.len,
+                                          sig) != FG_OK) {
+        fg_log(FG_LOG_WARN, "iam.bad_signature", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("user", c->session.user_id), FG_LF_STR("source_ip", fg_call_peer(c)));
+        deny(c, 401, "unauthenticated", "missing or invalid request signature",
+             FG_ERR_UNAUTHENTICATED);
+        return 0;
+    }
+    const char *why = NULL;
+    fg_rc rc = fg_replay_check(iam->replay, nonce, ts, fg_time_wall_s(), &why);
+    if (rc == FG_ERR_BUSY) {
+        fg_reply_rc(c, FG_ERR_BUSY, NULL);
+        return 0;
+    }
+    if (rc) {
+        fg_log(FG_LOG_WARN, "iam.replay_refused", FG_LF_STR("request_id", c->request_id),
+               FG_LF_STR("user", c->session.user_id), FG_LF_STR("why", why));
+        deny(c, 401, "unauthenticated", why, FG_ERR_UNAUTHENTICATED);
+        return 0;
+    }
+    return 1;
+}
+
+/* Session, device, signature, password/MFA gates, then the route's permission. 1 if the
+ * call may proceed; otherwise it has been answered. */
+static int authenticate(struct fg_call *c, const char *permission)
+{
+    struct fg_iam *iam = c->loop->srv->app->iam;
+    const char *auth = fg_call_header(c, "authorization");
+    const char *device = fg_call_header(c, "x-device-id");
+    if (iam == NULL || auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || device == NULL) {
+        fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
+        return 0;
+    }
+    uint8_t key[FG_SESSION_KEY_BYTES];
+    int mismatch = 0;
+    const char *why = NULL;
+    fg_rc rc = fg_sessions_lookup(iam->sessions, auth + 7, device, fg_time_wall_ms(),
+                                  &c->session, key, &mismatch, &why);
+    if (rc) {
+        fg_wipe(key, sizeof key);
+        if (mismatch) /* an event for the monitor: a token presented from another device */
+            fg_log(FG_LOG_WARN, "iam.session_device_mismatch",
+                   FG_LF_STR("request_id", c->request_id), FG_LF_STR("source_ip", fg_call_peer(c)));
+        fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
+        return 0;
+    }
+    c->authenticated = 1;
+    int ok = !method_changes_state(c->req) || check_signature(c, iam, key);
+    fg_wipe(key, sizeof key);
+    if (!ok)
+        return 0;
+    if (c->session.must_change_password && strcmp(permission, "self.password") != 0 &&
+        strcmp(permission, "self.session") != 0) {
+        deny(c, 403, "password_change_required", "change the one-time password first",
+             FG_ERR_PERMISSION);
+        return 0;
+    }
+    if (c->session.mfa_required && !c->session.mfa_done && strncmp(permission, "self.", 5) != 0) {
+        deny(c, 403, "mfa_required", "complete multi-factor authentication first",
+             FG_ERR_PERMISSION);
+        return 0;
+    }
+    if (!fg_roles_has(iam->roles, c->session.role_mask, permission)) {
+        deny(c, 403, "permission_denied", "permission denied", FG_ERR_PERMISSION);
+        return 0;
+    }
+    return 1;
 }
 
 static size_t header_bytes(const h2o_req_t *req)
@@ -554,10 +732,13 @@ static void dispatch(struct fg_call *c)
                        NULL);
         return;
     }
-    if (!authorize(c, route->permission)) {
+    int allowed = authorize(c, route->permission);
+    if (allowed == 0) {
         fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
         return;
     }
+    if (allowed < 0 && !authenticate(c, route->permission))
+        return;
     if (route->flags & FG_ROUTE_JSON_BODY) {
         if (!content_type_is_json(c)) {
             fg_reply_error(c, 415, "unsupported_media_type",

@@ -32,12 +32,18 @@ struct fg_call;
 /* Services the handlers reach. Owned by the server's owner (cli serve). */
 struct fg_metrics;
 struct fg_sys;
+struct fg_iam;
+struct fg_session;
 struct fg_app {
     const struct fg_config *cfg;
     fg_store *store;
     struct fg_sys *sys;         /* keys and audit lifecycle (sys/sys.h) */
+    struct fg_iam *iam;         /* identity: roles, sessions, login (iam/iam.h) */
     struct fg_metrics *metrics; /* set by the server */
 };
+
+/* The authenticated session of this call, or NULL (public routes). */
+const struct fg_session *fg_call_session(struct fg_call *c);
 
 struct fg_audit_actor;
 /* The audit actor of this call (request id, peer address, device id; anonymous until the
@@ -97,6 +103,12 @@ typedef fg_rc (*fg_work_fn)(void *arg);
 /* Run fn(arg) on the worker pool; same contract as fg_call_write. */
 FG_MUST_CHECK fg_rc fg_call_defer(struct fg_call *c, fg_work_fn fn, void *arg,
                                   fg_call_done_fn done);
+
+/* The same on a given bounded pool (e.g. the password-hashing pool). A full pool answers
+ * 429 rate_limited with Retry-After — a login flood costs bounded memory. */
+struct fg_pool;
+FG_MUST_CHECK fg_rc fg_call_defer_on(struct fg_call *c, struct fg_pool *pool, fg_work_fn fn,
+                                     void *arg, fg_call_done_fn done);
 
 /* rc → HTTP status and API code. */
 int fg_http_status_of(fg_rc rc, const char **code);

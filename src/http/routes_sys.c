@@ -17,10 +17,12 @@
 #include "audit/audit.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "crypto/crypto.h"
 #include "http/call.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "iam/iam.h"
 #include "sys/sys.h"
 
 #define SHARES_MAX 16
@@ -53,16 +55,30 @@ static void metrics(struct fg_call *c)
 
 struct init_job {
     struct fg_sys *sys;
+    struct fg_iam *iam;
     struct fg_sys_init *init;
-    unsigned threshold;
+    unsigned shares, threshold;
     enum fg_suite suite;
+    char *admin_password; /* locked; shown once in the answer */
+    char admin_hash[FG_PWHASH_STR_MAX];
+    char admin_id[FG_USER_ID_MAX + 1];
 };
+
+static void init_job_free(struct init_job *job)
+{
+    fg_secure_free(job->admin_password);
+    fg_wipe(job, sizeof *job);
+    free(job);
+}
 
 /* The intent and its completion share one argument: the job. */
 static fg_rc init_intent(fg_conn *conn, void *arg)
 {
     struct init_job *job = arg;
-    return fg_keys_op_intent(conn, fg_sys_init_arg(job->init));
+    fg_rc rc = fg_keys_op_intent(conn, fg_sys_init_arg(job->init));
+    if (rc == FG_OK && job->iam != NULL) /* the instance never exists without its admin */
+        rc = fg_iam_first_admin_insert(conn, job->admin_hash, job->admin_id);
+    return rc;
 }
 
 static void init_done(struct fg_call *c, void *arg, fg_rc rc)
@@ -75,10 +91,15 @@ static void init_done(struct fg_call *c, void *arg, fg_rc rc)
             json_t *shares = json_array();
             for (unsigned i = 0; i < fg_sys_init_share_count(job->init); i++)
                 json_array_append_new(shares, json_string(fg_sys_init_share(job->init, i)));
-            fg_reply_json(c, 200,
-                          json_pack("{s:o, s:i, s:s}", "shares", shares, "threshold",
-                                    (json_int_t)job->threshold, "suite",
-                                    fg_suite_name(job->suite)));
+            json_t *body =
+                json_pack("{s:o, s:I, s:s}", "shares", shares, "threshold",
+                          (json_int_t)job->threshold, "suite", fg_suite_name(job->suite));
+            if (job->iam != NULL)
+                json_object_set_new(body, "admin",
+                                    json_pack("{s:s, s:s, s:s}", "username", FG_IAM_FIRST_ADMIN,
+                                              "password", job->admin_password, "id",
+                                              job->admin_id));
+            fg_reply_json(c, 200, body);
         } else if (rc == FG_ERR_CONFLICT) {
             fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
         } else {
@@ -89,7 +110,51 @@ static void init_done(struct fg_call *c, void *arg, fg_rc rc)
         fg_log(FG_LOG_INFO, "sys.initialized", FG_LF_STR("suite", fg_suite_name(job->suite)),
                FG_LF_INT("threshold", job->threshold));
     fg_sys_init_free(job->init);
-    free(job);
+    init_job_free(job);
+}
+
+/* Worker: the first administrator's one-time password and its Argon2id hash. */
+static fg_rc init_admin_work(void *arg)
+{
+    struct init_job *job = arg;
+    fg_rc rc = fg_iam_otp_password(job->iam, FG_IAM_FIRST_ADMIN, job->admin_password);
+    if (rc == FG_OK)
+        rc = fg_password_hash(job->admin_password, FG_IAM_OTP_PASSWORD_LEN, job->admin_hash);
+    return rc;
+}
+
+/* Loop: keys prepared (fast), then one intent: keyring + first admin + "sys.init" record. */
+static void init_hashed(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct init_job *job = arg;
+    if (c == NULL || rc != FG_OK) {
+        if (c != NULL)
+            fg_reply_rc(c, rc, NULL);
+        init_job_free(job);
+        return;
+    }
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    const char *problem = NULL;
+    rc = fg_sys_init_prepare(job->sys, job->suite, job->shares, job->threshold, &who, &job->init,
+                             &problem);
+    if (rc) {
+        init_job_free(job);
+        if (rc == FG_ERR_CONFLICT)
+            fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
+        else if (rc == FG_ERR_INVALID)
+            fg_reply_error(c, 400, "invalid_argument", problem ? problem : "invalid", NULL);
+        else
+            fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    if (fg_call_write_record(c, init_intent, job, fg_sys_init_record(job->init), init_done) !=
+        FG_OK) {
+        rc = fg_sys_init_finish(job->sys, job->init, FG_ERR_BUSY, NULL);
+        (void)rc;
+        fg_sys_init_free(job->init);
+        init_job_free(job);
+    }
 }
 
 static const struct fg_json_field init_fields[] = {
@@ -126,27 +191,25 @@ static void sys_init(struct fg_call *c)
         fg_reply_rc(c, FG_ERR_NOMEM, NULL);
         return;
     }
-    *job = (struct init_job){.sys = app->sys, .threshold = threshold, .suite = suite};
-    struct fg_audit_actor who;
-    fg_call_actor(c, &who);
-    const char *problem = NULL;
-    fg_rc rc = fg_sys_init_prepare(app->sys, suite, shares, threshold, &who, &job->init, &problem);
-    if (rc) {
-        free(job);
-        if (rc == FG_ERR_CONFLICT)
-            fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
-        else if (rc == FG_ERR_INVALID)
-            fg_reply_error(c, 400, "invalid_argument", problem ? problem : "invalid", NULL);
-        else
-            fg_reply_rc(c, rc, NULL);
+    *job = (struct init_job){
+        .sys = app->sys, .iam = app->iam, .shares = shares, .threshold = threshold, .suite = suite};
+    struct fg_keys_state st;
+    fg_sys_state(app->sys, &st);
+    if (st.initialized) {
+        init_job_free(job);
+        fg_reply_error(c, 409, "conflict", "the instance is already initialised", NULL);
         return;
     }
-    if (fg_call_write_record(c, init_intent, job, fg_sys_init_record(job->init), init_done) !=
-        FG_OK) {
-        rc = fg_sys_init_finish(app->sys, job->init, FG_ERR_BUSY, NULL);
-        (void)rc;
-        fg_sys_init_free(job->init);
-        free(job);
+    if (job->iam == NULL) {
+        init_hashed(c, job, FG_OK);
+        return;
+    }
+    job->admin_password = fg_secure_alloc(FG_IAM_OTP_PASSWORD_LEN + 1);
+    if (job->admin_password == NULL ||
+        fg_call_defer_on(c, job->iam->hash_pool, init_admin_work, job, init_hashed) != FG_OK) {
+        if (job->admin_password == NULL)
+            fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        init_job_free(job);
     }
 }
 
@@ -195,7 +258,7 @@ static void unseal_free(struct unseal_job *job)
 static void reply_progress(struct fg_call *c, const struct fg_keys_state *st)
 {
     fg_reply_json(c, 200,
-                  json_pack("{s:b, s:i, s:i}", "sealed", st->sealed, "progress",
+                  json_pack("{s:b, s:I, s:I}", "sealed", st->sealed, "progress",
                             (json_int_t)st->progress, "threshold", (json_int_t)st->threshold));
 }
 
@@ -283,6 +346,33 @@ static void sys_unseal(struct fg_call *c)
         unseal_free(job);
 }
 
+/* ---- GET /v1/keys --------------------------------------------------------------------- */
+
+static fg_rc key_info_json(void *ctx, const struct fg_key_info *info)
+{
+    json_t *list = ctx;
+    char created[FG_TIME_RFC3339_LEN];
+    fg_time_format_rfc3339(info->created_ms, created);
+    json_t *item =
+        json_pack("{s:s, s:I, s:s, s:s, s:I}", "purpose", fg_key_purpose_name(info->purpose),
+                  "version", (json_int_t)info->version, "state", fg_key_state_name(info->state),
+                  "created_at", created, "age_s", (json_int_t)info->age_s);
+    return item != NULL && json_array_append_new(list, item) == 0 ? FG_OK : FG_ERR_NOMEM;
+}
+
+/* Purposes, versions, states and ages — never key material (API.md). */
+static void keys_list(struct fg_call *c)
+{
+    json_t *list = json_array();
+    fg_rc rc = fg_keys_list(fg_sys_keys(fg_call_app(c)->sys), key_info_json, list);
+    if (rc) {
+        json_decref(list);
+        fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    fg_reply_json(c, 200, json_pack("{s:o}", "keys", list));
+}
+
 fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg)
 {
     const struct fg_route routes[] = {
@@ -301,6 +391,7 @@ fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg)
          .permission = FG_PERM_PUBLIC,
          .flags = FG_ROUTE_UNSEALED | FG_ROUTE_JSON_BODY,
          .fn = sys_unseal},
+        {.method = "GET", .pattern = "/v1/keys", .permission = "keys.read", .fn = keys_list},
     };
     fg_rc rc = FG_OK;
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)

@@ -207,6 +207,10 @@ static fg_rc build_routes(struct fg_server *s)
     if (rc == FG_OK)
         rc = fg_routes_diag(s->router, s->cfg);
     if (rc == FG_OK)
+        rc = fg_routes_auth(s->router, s->cfg);
+    if (rc == FG_OK)
+        rc = fg_routes_mfa(s->router, s->cfg);
+    if (rc == FG_OK)
         rc = fg_metrics_new(s->router, &s->metrics);
     return rc;
 }

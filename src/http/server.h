@@ -43,5 +43,7 @@ const struct fg_router *fg_server_router(const struct fg_server *s);
 /* Route registration, one function per route file (http/routes_*.c). */
 FG_MUST_CHECK fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_diag(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_mfa(struct fg_router *r, const struct fg_config *cfg);
 
 #endif

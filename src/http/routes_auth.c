@@ -1,0 +1,449 @@
+/*
+ * routes_auth.c — authentication routes (API.md "Authentication"; REQUIREMENTS AUTH-1,
+ * AUTH-2, AUTH-5, AUTH-7, WEB-4):
+ *   POST /v1/auth/login     public: {"username","password","device_id"} → a session
+ *   POST /v1/auth/logout    self.session: ends the session at once
+ *   POST /v1/auth/password  self.password: {"old_password","new_password"}
+ *
+ * Login: per-source limits first (429), then the Argon2id check on the bounded hashing pool
+ * (a full pool is 429), then one write intent that carries the "auth.login" record and the
+ * lockout bookkeeping or the session row; the answer comes after commit. Unknown user and
+ * wrong password take the same path and give the byte-identical answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "base/encode.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "http/call.h"
+#include "http/server.h"
+#include "iam/iam.h"
+
+/* ---- login ---------------------------------------------------------------------------- */
+
+struct login_job {
+    struct fg_iam *iam;
+    struct fg_login *login;
+    struct fg_audit_record record;
+    char source_ip[64];
+};
+
+static void login_job_free(struct login_job *job)
+{
+    fg_login_free(job->login);
+    free(job);
+}
+
+static fg_rc login_work(void *arg)
+{
+    struct login_job *job = arg;
+    return fg_iam_login_check(job->iam, job->login);
+}
+
+static fg_rc login_intent(fg_conn *conn, void *arg)
+{
+    struct login_job *job = arg;
+    return fg_iam_login_intent(conn, job->login);
+}
+
+static void reply_bad_login(struct fg_call *c)
+{
+    /* one answer for an unknown user and a wrong password */
+    fg_reply_error(c, 401, "unauthenticated", "invalid username or password", NULL);
+}
+
+static void login_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct login_job *job = arg;
+    struct fg_login *l = job->login;
+    int64_t now_s = fg_time_wall_s();
+    if (rc == FG_OK && l->result != FG_LOGIN_OK && l->result != FG_LOGIN_THROTTLED) {
+        char src[FG_SESSION_DEVICE_MAX + 8];
+        snprintf(src, sizeof src, "ip:%s", job->source_ip);
+        fg_iam_source_failed(job->iam, src, now_s);
+        snprintf(src, sizeof src, "dev:%s", l->device_id);
+        fg_iam_source_failed(job->iam, src, now_s);
+    }
+    if (c == NULL) {
+        login_job_free(job);
+        return;
+    }
+    if (rc) {
+        fg_reply_rc(c, rc, NULL);
+    } else if (l->result == FG_LOGIN_OK) {
+        rc = fg_iam_login_publish(job->iam, l);
+        char key_text[64], expires[FG_TIME_RFC3339_LEN];
+        if (rc == FG_OK)
+            rc = fg_base64url_encode(l->key, FG_SESSION_KEY_BYTES, key_text, sizeof key_text);
+        if (rc) {
+            fg_reply_rc(c, rc, NULL);
+        } else {
+            fg_time_format_rfc3339(l->session.expires_ms, expires);
+            json_t *mfa = l->session.mfa_required ? json_string(l->user.totp_enrolled ? "totp"
+                                                                                      : "enroll")
+                                                  : json_false();
+            fg_reply_json(c, 200,
+                          json_pack("{s:s, s:s, s:s, s:o, s:b, s:n}", "token", l->token,
+                                    "session_key", key_text, "expires_at", expires,
+                                    "mfa_required", mfa, "must_change_password",
+                                    l->session.must_change_password, "reserved_phrase"));
+            fg_wipe(key_text, sizeof key_text);
+        }
+    } else if (l->result == FG_LOGIN_LOCKED) {
+        fg_reply_error(c, 423, "locked", "the account is locked after repeated failures", NULL);
+    } else if (l->result == FG_LOGIN_THROTTLED) {
+        char retry[24];
+        int64_t wait_s = (l->retry_at_ms - fg_time_wall_ms() + 999) / 1000;
+        snprintf(retry, sizeof retry, "%lld", (long long)(wait_s > 0 ? wait_s : 1));
+        fg_call_add_header(c, "retry-after", retry);
+        fg_reply_error(c, 429, "rate_limited", "too many failed attempts; wait and retry", NULL);
+    } else {
+        reply_bad_login(c);
+    }
+    login_job_free(job);
+}
+
+static const char *login_result_name(enum fg_login_result r)
+{
+    switch (r) {
+    case FG_LOGIN_OK:
+        return "ok";
+    case FG_LOGIN_LOCKED:
+        return "locked";
+    case FG_LOGIN_THROTTLED:
+        return "throttled";
+    case FG_LOGIN_EXPIRED:
+        return "expired";
+    default:
+        return "bad_credentials";
+    }
+}
+
+static void login_checked(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct login_job *job = arg;
+    struct fg_login *l = job->login;
+    if (c == NULL || rc != FG_OK) {
+        if (c != NULL)
+            fg_reply_rc(c, rc, NULL);
+        login_job_free(job);
+        return;
+    }
+    /* the record: who tried, from where, what happened (never the password) */
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    if (l->known)
+        who.actor_id = l->user.id;
+    char details[192];
+    int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"%s\"}",
+                     l->username, login_result_name(l->result));
+    rc = fg_audit_record_init(&job->record, &who, "auth.login", "user", l->known ? l->user.id : "");
+    if (rc == FG_OK && n > 0 && (size_t)n < sizeof details)
+        rc = fg_audit_record_details(&job->record, details, (size_t)n);
+    if (rc) {
+        fg_reply_rc(c, rc, NULL);
+        login_job_free(job);
+        return;
+    }
+    static const fg_rc why[] = {[FG_LOGIN_BAD] = FG_ERR_UNAUTHENTICATED,
+                                [FG_LOGIN_LOCKED] = FG_ERR_LOCKED,
+                                [FG_LOGIN_THROTTLED] = FG_ERR_RATE_LIMITED,
+                                [FG_LOGIN_EXPIRED] = FG_ERR_UNAUTHENTICATED};
+    if (l->result != FG_LOGIN_OK)
+        fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, why[l->result]);
+    if (fg_call_write_record(c, login_intent, job, &job->record, login_done) != FG_OK)
+        login_job_free(job);
+}
+
+static const struct fg_json_field login_fields[] = {
+    {"username", FG_JSON_STRING, 1, 1, FG_USERNAME_MAX},
+    {"password", FG_JSON_STRING, 1, 1, 1024},
+    {"device_id", FG_JSON_STRING, 1, 1, FG_SESSION_DEVICE_MAX},
+};
+
+static void login(struct fg_call *c)
+{
+    struct fg_iam *iam = fg_call_app(c)->iam;
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, login_fields, 3, &err) != FG_OK) {
+        fg_call_wipe_body(c);
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    const char *device = json_string_value(json_object_get(body, "device_id"));
+    const char *peer = fg_call_peer(c);
+    int64_t now_s = fg_time_wall_s();
+    char src_ip[96], src_dev[FG_SESSION_DEVICE_MAX + 8];
+    snprintf(src_ip, sizeof src_ip, "ip:%s", peer);
+    snprintf(src_dev, sizeof src_dev, "dev:%s", device);
+    int64_t wait_s = fg_iam_source_blocked(iam, src_ip, now_s);
+    int64_t wait_dev = fg_iam_source_blocked(iam, src_dev, now_s);
+    if (wait_dev > wait_s)
+        wait_s = wait_dev;
+    if (wait_s > 0) {
+        fg_call_wipe_body(c);
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)wait_s);
+        fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
+               FG_LF_INT("retry_after_s", wait_s));
+        fg_call_add_header(c, "retry-after", retry);
+        fg_reply_error(c, 429, "rate_limited", "too many failed logins from this source", NULL);
+        return;
+    }
+    json_t *pw = json_object_get(body, "password");
+    struct login_job *job = calloc(1, sizeof *job);
+    fg_rc rc = job ? fg_login_new(json_string_value(json_object_get(body, "username")),
+                                  json_string_value(pw), json_string_length(pw), device, peer,
+                                  &job->login)
+                   : FG_ERR_NOMEM;
+    fg_call_wipe_body(c);
+    if (rc) {
+        free(job);
+        fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    job->iam = iam;
+    snprintf(job->source_ip, sizeof job->source_ip, "%s", peer);
+    if (fg_call_defer_on(c, iam->hash_pool, login_work, job, login_checked) != FG_OK)
+        login_job_free(job); /* answered 429 */
+}
+
+/* ---- logout ---------------------------------------------------------------------------- */
+
+struct logout_job {
+    char session_id[FG_SESSION_ID_TEXT];
+    struct fg_audit_record record;
+};
+
+static fg_rc logout_intent(fg_conn *conn, void *arg)
+{
+    struct logout_job *job = arg;
+    struct fg_val p[] = {FG_VSTR(job->session_id), FG_VINT(fg_time_wall_ms())};
+    return fg_conn_exec(conn,
+                        "UPDATE iam_sessions SET ended_ms = ?2, end_reason = 'logout' "
+                        "WHERE id = ?1 AND ended_ms = 0",
+                        p, 2, NULL, NULL, NULL);
+}
+
+static void logout_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    if (c != NULL) {
+        if (rc)
+            fg_reply_rc(c, rc, NULL);
+        else
+            fg_reply_json(c, 200, json_pack("{s:b}", "ended", 1));
+    }
+    free(arg);
+}
+
+static void logout(struct fg_call *c)
+{
+    const struct fg_session *s = fg_call_session(c);
+    struct fg_iam *iam = fg_call_app(c)->iam;
+    fg_sessions_end(iam->sessions, s->id); /* at once, before the record commits */
+    struct logout_job *job = calloc(1, sizeof *job);
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    if (job == NULL ||
+        fg_audit_record_init(&job->record, &who, "auth.logout", "session", "") != FG_OK) {
+        free(job);
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    snprintf(job->session_id, sizeof job->session_id, "%s", s->id);
+    if (fg_call_write_record(c, logout_intent, job, &job->record, logout_done) != FG_OK)
+        free(job);
+}
+
+/* ---- password change ------------------------------------------------------------------- */
+
+struct password_job {
+    struct fg_iam *iam;
+    char user_id[FG_USER_ID_MAX + 1];
+    char username[FG_USERNAME_MAX + 1];
+    char session_id[FG_SESSION_ID_TEXT];
+    char *old_pw, *new_pw; /* locked */
+    size_t old_len, new_len;
+    const char *reason;    /* static, for a refusal */
+    fg_rc refusal;
+    char new_hash[FG_PWHASH_STR_MAX];
+    struct fg_audit_record record;
+};
+
+static void password_job_free(struct password_job *job)
+{
+    fg_secure_free(job->old_pw);
+    fg_secure_free(job->new_pw);
+    fg_wipe(job, sizeof *job);
+    free(job);
+}
+
+/* Worker: verify the old password, apply the policy and history, hash the new one. */
+static fg_rc password_work(void *arg)
+{
+    struct password_job *job = arg;
+    struct fg_iam *iam = job->iam;
+    fg_conn *conn;
+    fg_rc rc = fg_store_read_acquire(iam->store, &conn);
+    if (rc)
+        return rc;
+    struct fg_user u;
+    char history[FG_PASSWORD_HISTORY_KEEP][FG_PWHASH_STR_MAX];
+    size_t nhist = 0;
+    rc = fg_user_load(conn, iam->roles, job->user_id, &u);
+    if (rc == FG_OK)
+        rc = fg_user_password_history(conn, job->user_id, history, &nhist);
+    fg_store_read_release(iam->store, conn);
+    if (rc)
+        return rc;
+    if (fg_password_verify(u.password_hash, job->old_pw, job->old_len) != FG_OK) {
+        job->refusal = FG_ERR_UNAUTHENTICATED;
+        job->reason = "the current password is wrong";
+        return FG_OK;
+    }
+    struct fg_password_context who = {.username = u.username};
+    rc = fg_password_check(iam->passwords, job->new_pw, job->new_len, &who, &job->reason);
+    if (rc == FG_ERR_POLICY) {
+        job->refusal = FG_ERR_POLICY;
+        return FG_OK;
+    }
+    if (rc)
+        return rc;
+    const char *hashes[FG_PASSWORD_HISTORY_KEEP + 1] = {u.password_hash};
+    for (size_t i = 0; i < nhist; i++)
+        hashes[i + 1] = history[i];
+    int found = 0;
+    rc = fg_password_in_history(hashes, nhist + 1, job->new_pw, job->new_len, &found);
+    if (rc == FG_OK && found) {
+        job->refusal = FG_ERR_POLICY;
+        job->reason = "was used recently: choose one not among the last 4";
+        return FG_OK;
+    }
+    if (rc == FG_OK)
+        rc = fg_password_hash(job->new_pw, job->new_len, job->new_hash);
+    return rc;
+}
+
+static fg_rc password_intent(fg_conn *conn, void *arg)
+{
+    struct password_job *job = arg;
+    if (job->refusal)
+        return FG_OK; /* only the denied record */
+    fg_rc rc = fg_user_set_password(conn, job->user_id, job->new_hash, fg_time_wall_ms());
+    struct fg_val p[] = {FG_VSTR(job->user_id), FG_VSTR(job->session_id), FG_VINT(fg_time_wall_ms())};
+    if (rc == FG_OK) /* every other session of the user ends */
+        rc = fg_conn_exec(conn,
+                          "UPDATE iam_sessions SET ended_ms = ?3, end_reason = 'password_change' "
+                          "WHERE user_id = ?1 AND id <> ?2 AND ended_ms = 0",
+                          p, 3, NULL, NULL, NULL);
+    return rc;
+}
+
+static void password_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct password_job *job = arg;
+    if (rc == FG_OK && !job->refusal) {
+        fg_sessions_end_user(job->iam->sessions, job->user_id, job->session_id);
+        fg_sessions_set_password_changed(job->iam->sessions, job->session_id);
+    }
+    if (c != NULL) {
+        if (rc)
+            fg_reply_rc(c, rc, NULL);
+        else if (job->refusal == FG_ERR_UNAUTHENTICATED)
+            fg_reply_error(c, 401, "unauthenticated", job->reason, "old_password");
+        else if (job->refusal)
+            fg_reply_error(c, 422, "policy_violation", job->reason, "new_password");
+        else
+            fg_reply_json(c, 200, json_pack("{s:b}", "changed", 1));
+    }
+    password_job_free(job);
+}
+
+static void password_checked(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct password_job *job = arg;
+    if (c == NULL || rc != FG_OK) {
+        if (c != NULL)
+            fg_reply_rc(c, rc, NULL);
+        password_job_free(job);
+        return;
+    }
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    rc = fg_audit_record_init(&job->record, &who, "auth.password_change", "user", job->user_id);
+    if (rc) {
+        fg_reply_rc(c, rc, NULL);
+        password_job_free(job);
+        return;
+    }
+    if (job->refusal)
+        fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, job->refusal);
+    if (fg_call_write_record(c, password_intent, job, &job->record, password_done) != FG_OK)
+        password_job_free(job);
+}
+
+static const struct fg_json_field password_fields[] = {
+    {"old_password", FG_JSON_STRING, 1, 1, 1024},
+    {"new_password", FG_JSON_STRING, 1, 1, 1024},
+};
+
+static char *secure_copy(json_t *s, size_t *len)
+{
+    *len = json_string_length(s);
+    char *p = fg_secure_alloc(*len + 1);
+    if (p != NULL) {
+        memcpy(p, json_string_value(s), *len);
+        p[*len] = '\0';
+    }
+    return p;
+}
+
+static void password_change(struct fg_call *c)
+{
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, password_fields, 2, &err) != FG_OK) {
+        fg_call_wipe_body(c);
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    const struct fg_session *s = fg_call_session(c);
+    struct password_job *job = calloc(1, sizeof *job);
+    if (job != NULL) {
+        job->iam = fg_call_app(c)->iam;
+        snprintf(job->user_id, sizeof job->user_id, "%s", s->user_id);
+        snprintf(job->session_id, sizeof job->session_id, "%s", s->id);
+        job->old_pw = secure_copy(json_object_get(body, "old_password"), &job->old_len);
+        job->new_pw = secure_copy(json_object_get(body, "new_password"), &job->new_len);
+    }
+    fg_call_wipe_body(c);
+    if (job == NULL || job->old_pw == NULL || job->new_pw == NULL) {
+        if (job)
+            password_job_free(job);
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    if (fg_call_defer_on(c, job->iam->hash_pool, password_work, job, password_checked) != FG_OK)
+        password_job_free(job);
+}
+
+fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg)
+{
+    (void)cfg;
+    const struct fg_route routes[] = {
+        {.method = "POST", .pattern = "/v1/auth/login", .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_JSON_BODY, .fn = login},
+        {.method = "POST", .pattern = "/v1/auth/logout", .permission = "self.session",
+         .fn = logout},
+        {.method = "POST", .pattern = "/v1/auth/password", .permission = "self.password",
+         .flags = FG_ROUTE_JSON_BODY, .fn = password_change},
+    };
+    fg_rc rc = FG_OK;
+    for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)
+        rc = fg_router_add(r, &routes[i]);
+    return rc;
+}
