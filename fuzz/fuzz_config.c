@@ -47,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = fg_config_validate(&cfg, &errors);
     static const char *const cross_field[] = {"server.tls: plain HTTP",
                                               "diag.write_probe: the write probe",
-                                              "server.tls_key: server.tls_cert and"};
+                                              "server.tls_key: server.tls_cert and",
+                                              "outbox.sink: the file sink",
+                                              "keys.dev_mode: development mode"};
     for (const char *line = fg_buf_str(&errors); *line != '\0';) {
         int known = 0;
         for (size_t i = 0; i < sizeof cross_field / sizeof cross_field[0]; i++)

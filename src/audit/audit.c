@@ -577,16 +577,23 @@ static void hook_after_rollback(void *ctx)
     batch_forget(log, 1);
 }
 
-void fg_audit_attach(fg_store *store, fg_audit_log *log)
+void fg_audit_hooks(fg_audit_log *log, struct fg_store_hooks *out)
 {
-    assert(store != NULL && log != NULL);
-    struct fg_store_hooks hooks = {
+    assert(log != NULL && out != NULL);
+    *out = (struct fg_store_hooks){
         .after_intent = hook_after_intent,
         .before_commit = hook_before_commit,
         .after_commit = hook_after_commit,
         .after_rollback = hook_after_rollback,
         .ctx = log,
     };
+}
+
+void fg_audit_attach(fg_store *store, fg_audit_log *log)
+{
+    assert(store != NULL && log != NULL);
+    struct fg_store_hooks hooks;
+    fg_audit_hooks(log, &hooks);
     fg_store_set_hooks(store, &hooks);
 }
 

@@ -255,6 +255,8 @@ FG_MUST_CHECK fg_rc fg_audit_open(const struct fg_audit_options *opt, fg_audit_l
 /* Install the hooks on the store (from its next batch). The chain head is loaded from the
  * database lazily, on the writer thread, inside the first batch that needs it. */
 void fg_audit_attach(fg_store *store, fg_audit_log *log);
+/* The same hooks as a struct, for a chain (e.g. the outbox runs after the audit log). */
+void fg_audit_hooks(fg_audit_log *log, struct fg_store_hooks *out);
 /* Wipe and free. The store must be closed (or the hooks replaced and a batch completed)
  * before. NULL is a no-op. */
 void fg_audit_close(fg_audit_log *log);

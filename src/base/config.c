@@ -48,6 +48,7 @@
 #define CFG_BAD_SECTION "\x01invalid"
 #define CFG_ENV_PREFIX "FINGUARD_"
 
+static const char *const cfg_outbox_sinks[] = {"file", "none", NULL};
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define CFG_FIELD(field) offsetof(struct fg_config, field), sizeof(((struct fg_config *)0)->field)
@@ -95,6 +96,11 @@ const struct fg_config_entry fg_config_table[] = {
      FG_CFG_IMMUTABLE,
      "DEVELOPMENT ONLY: initialise with one share and unseal at every start from "
      "DATA_DIR/dev-root.key (defeats split knowledge; loopback only; warned at every start)"},
+    {"outbox", "sink", FG_CFG_ENUM, CFG_FIELD(outbox_sink), "none", 0, 0, cfg_outbox_sinks,
+     FG_CFG_IMMUTABLE,
+     "where messages (one-time codes, notices) go besides the outbox table: file = "
+     "DATA_DIR/outbox.jsonl for development and tests (loopback only), none = the table only, "
+     "for a delivery gateway"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -727,6 +733,13 @@ fg_rc fg_config_validate(const struct fg_config *cfg, struct fg_buf *errors)
     if (cfg->diag_write_probe && !loopback) {
         cfg_error(errors, NULL, "diag", "write_probe",
                   "the write probe is allowed only on a loopback server.address, not '%s'", addr);
+        failures++;
+    }
+    if (strcmp(cfg->outbox_sink, "file") == 0 && !loopback) {
+        cfg_error(errors, NULL, "outbox", "sink",
+                  "the file sink writes one-time codes in clear: it is allowed only on a "
+                  "loopback server.address, not '%s' (use none with a delivery gateway)",
+                  addr);
         failures++;
     }
     if (cfg->keys_dev_mode && !loopback) {

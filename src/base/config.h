@@ -64,6 +64,8 @@ struct fg_config {
     int diag_write_probe;                /* enables /v1/diag/write (loopback only) */
     /* [keys] */
     int keys_dev_mode;                   /* auto-init/unseal from DATA_DIR/dev-root.key */
+    /* [outbox] */
+    char outbox_sink[16];                /* file | none */
 };
 
 struct fg_config_entry {

@@ -25,6 +25,7 @@
 #include "cli/lock.h"
 #include "http/server.h"
 #include "iam/iam.h"
+#include "notify/outbox.h"
 #include "store/store.h"
 #include "sys/sys.h"
 
@@ -178,7 +179,24 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         return 1;
     }
     fg_buf_release(&iam_errors);
-    struct fg_app app = {.cfg = cfg, .store = store, .sys = sys, .iam = iam};
+    struct fg_outbox *outbox = NULL;
+    struct fg_outbox_options oopt = {.data_dir = dir, .keys = fg_sys_keys(sys)};
+    rc = fg_outbox_sink_parse(cfg->outbox_sink, &oopt.sink);
+    if (rc == FG_OK)
+        rc = fg_outbox_register_columns();
+    if (rc == FG_ERR_CONFLICT)
+        rc = FG_OK;
+    if (rc == FG_OK)
+        rc = fg_outbox_new(&oopt, &outbox);
+    if (rc) {
+        fg_log(FG_LOG_ERROR, "serve.outbox_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+        fg_iam_free(iam);
+        fg_store_close(store);
+        fg_sys_close(sys);
+        return 1;
+    }
+    fg_sys_set_outbox(sys, outbox);
+    struct fg_app app = {.cfg = cfg, .store = store, .sys = sys, .iam = iam, .outbox = outbox};
     struct fg_server_options opt = {.cfg = cfg, .app = &app, .data_dir = dir};
     struct fg_server *srv = NULL;
     rc = fg_server_new(&opt, &srv);
@@ -189,6 +207,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         fg_server_free(srv);
         fg_sys_shutdown(sys);
         fg_store_close(store);
+        fg_outbox_free(outbox);
         fg_iam_free(iam);
         fg_sys_close(sys);
         return 1;
@@ -204,7 +223,8 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     fg_server_free(srv);
     fg_sys_shutdown(sys); /* "sys.seal" record + final checkpoint, before the writer drains */
     fg_store_close(store);
-    fg_iam_free(iam); /* sessions and their keys wiped */
+    fg_outbox_free(outbox); /* after the store: no hook runs any more */
+    fg_iam_free(iam);       /* sessions and their keys wiped */
     fg_sys_close(sys); /* wipes the root key and the keyring */
     fg_log(FG_LOG_INFO, "serve.stopped");
     return 0;

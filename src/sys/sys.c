@@ -21,6 +21,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "crypto/crypto.h"
+#include "notify/outbox.h"
 #include "protect/protect.h"
 
 #define ANCHOR_FILE "audit-anchor.jsonl"
@@ -35,7 +36,29 @@ struct fg_sys {
     uint32_t checkpoint_records;
     int64_t checkpoint_interval_ms;
     unsigned failed_unseals; /* since the last unseal; reported in its record */
+    struct fg_outbox *outbox; /* chained behind the audit hooks, or NULL */
 };
+
+/* Install the audit log's hooks, with the outbox after them when there is one. */
+static void attach_hooks(struct fg_sys *sys, fg_audit_log *log)
+{
+    if (sys->outbox == NULL) {
+        fg_audit_attach(sys->store, log);
+        return;
+    }
+    struct fg_store_hooks audit_hooks;
+    fg_audit_hooks(log, &audit_hooks);
+    fg_outbox_attach(sys->store, sys->outbox, &audit_hooks);
+}
+
+void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob)
+{
+    pthread_mutex_lock(&sys->mu);
+    sys->outbox = ob;
+    if (sys->audit != NULL)
+        attach_hooks(sys, sys->audit); /* start-up: no batch is running */
+    pthread_mutex_unlock(&sys->mu);
+}
 
 struct fg_sys_init {
     struct fg_keys_op *op;
@@ -168,7 +191,7 @@ static fg_rc arm_from_keyring(struct fg_sys *sys)
     fg_sys_keyset_free(ks);
     if (rc)
         return rc;
-    fg_audit_attach(sys->store, log);
+    attach_hooks(sys, log);
     sys->audit = log;
     return FG_OK;
 }
@@ -364,7 +387,7 @@ static fg_rc arm_pending(struct fg_sys *sys, struct fg_sys_init *init, enum fg_s
     }
     fg_secure_free(secret);
     if (rc == FG_OK) {
-        fg_audit_attach(sys->store, init->log);
+        attach_hooks(sys, init->log);
         sys->audit = init->log;
     }
     return rc;

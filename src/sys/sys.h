@@ -45,6 +45,11 @@ void fg_sys_shutdown(struct fg_sys *sys);
 /* After the store is closed: wipe keys, close the audit log, free. NULL is a no-op. */
 void fg_sys_close(struct fg_sys *sys);
 
+/* The outbox (notify/outbox.h) to chain behind the audit hooks whenever the audit log is
+ * armed, so messages leave only with committed intents. Call at start-up. */
+struct fg_outbox;
+void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob);
+
 void fg_sys_state(struct fg_sys *sys, struct fg_keys_state *out);
 int fg_sys_sealed(struct fg_sys *sys);
 fg_keys *fg_sys_keys(struct fg_sys *sys);

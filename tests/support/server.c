@@ -174,6 +174,8 @@ static pid_t spawn(struct fg_test_server *s)
     argv[n++] = port_arg;
     argv[n++] = "--set";
     argv[n++] = log_arg;
+    argv[n++] = "--set"; /* tests read one-time codes from DATA_DIR/outbox.jsonl (API.md) */
+    argv[n++] = "outbox.sink=file";
     for (int i = 0; i < s->nargs; i++)
         argv[n++] = s->args[i];
     argv[n] = NULL;
