@@ -201,15 +201,7 @@ static void *loop_main(void *arg)
 
 static fg_rc build_routes(struct fg_server *s)
 {
-    fg_rc rc = fg_router_new(&s->router);
-    if (rc == FG_OK)
-        rc = fg_routes_sys(s->router, s->cfg);
-    if (rc == FG_OK)
-        rc = fg_routes_diag(s->router, s->cfg);
-    if (rc == FG_OK)
-        rc = fg_routes_auth(s->router, s->cfg);
-    if (rc == FG_OK)
-        rc = fg_routes_mfa(s->router, s->cfg);
+    fg_rc rc = fg_http_build_routes(s->cfg, &s->router);
     if (rc == FG_OK)
         rc = fg_metrics_new(s->router, &s->metrics);
     return rc;

@@ -40,10 +40,14 @@ uint16_t fg_server_port(const struct fg_server *s);
 /* The route table (read-only), e.g. for listing routes. */
 const struct fg_router *fg_server_router(const struct fg_server *s);
 
+/* Every route of this configuration (http/routes.c lists the route files). */
+FG_MUST_CHECK fg_rc fg_http_build_routes(const struct fg_config *cfg, struct fg_router **out);
+
 /* Route registration, one function per route file (http/routes_*.c). */
 FG_MUST_CHECK fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_diag(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_mfa(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg);
 
 #endif
