@@ -88,6 +88,112 @@ for b in "$build"/bench_*; do
   [ -x "$b" ] && "$b" --seconds "$secs" "$work" >> "$results"
 done
 
+# ==== BEGIN login throughput and login-flood memory (issue #4; bench/login.lua, bench_argon2) ====
+# (a) Logins/s at 64 clients, all with the right password (only failures count toward the
+#     per-source limits), each with its own device_id, against bare Argon2id verifications/s
+#     (bench_argon2: one thread per core, the hashing pool's size, same parameters) measured
+#     in the same run on the same cores, interleaved with the logins (below). Goal: ratio >= 0.9.
+# (b) A 1000-client login flood on a fresh server: 200s and 429s (the bounded hashing pool
+#     refusing what it cannot queue) per second, and the server's peak RSS — VmHWM over its
+#     whole life (start, init, flood), cross-checked by VmRSS sampled every 0.2 s.
+#     Goal: <= 64 MiB + cores x 19 MiB (Argon2id memory per hash in flight).
+# The one-time admin password from init reaches wrk through the environment, never argv.
+login_lim=$(ulimit -n)
+if [ "$login_lim" != unlimited ] && [ "$login_lim" -lt 4096 ]; then
+  ulimit -n 4096 || echo "bench: cannot raise ulimit -n to 4096 (is $login_lim); flood may see socket errors" >&2
+fi
+login_server() { # name → starts an initialised, unsealed finguard; sets fg_port, login_pid, login_pw
+  start_finguard "$1" false
+  login_pid=${pids[-1]}
+  wait_http "http://127.0.0.1:$fg_port/v1/health"
+  login_pw=$(curl -sf -X POST -H 'Content-Type: application/json' \
+      -d '{"shares":1,"threshold":1}' "http://127.0.0.1:$fg_port/v1/sys/init" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["admin"]["password"])')
+}
+login_stop() { kill "$login_pid" 2>/dev/null || true; wait "$login_pid" 2>/dev/null || true; }
+login_wrk() { # connections seconds → sets login_ok login_429 login_other login_err login_us
+  local out line
+  out=$(FG_BENCH_PASSWORD="$login_pw" timeout $(($2 + 30)) wrk -t2 -c"$1" -d"$2s" \
+        --timeout 5s -s "$root/bench/login.lua" "http://127.0.0.1:$fg_port/v1/auth/login" 2>&1) ||
+    { echo "bench: wrk login run failed: $out" >&2; return 1; }
+  line=$(grep -E '^LOGIN ok=[0-9]+ limited=[0-9]+ other=[0-9]+ errors=[0-9]+ duration_us=[1-9][0-9]*$' <<<"$out") ||
+    { echo "bench: login.lua printed no LOGIN line: $out" >&2; return 1; }
+  read -r login_ok login_429 login_other login_err login_us < <(sed -E 's/[a-z_]+=//g; s/^LOGIN //' <<<"$line")
+  if [ "$login_other" -gt 0 ] || [ "$login_err" -gt 0 ]; then
+    echo "bench: login at $1 clients: $login_other answers neither 200 nor 429, $login_err socket errors" >&2
+  fi
+}
+per_s() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.1f", n * 1e6 / us }'; }
+argon2_per_s() { # seconds → verifications/s
+  "$build/bench_argon2" --seconds "$1" "$work" | awk '$2 == "argon2id_verify_per_s" { print $3 }'
+}
+login_drain() { # pid → waits (<= 10 s) until the server's queued hashes are done: wrk hangs
+  # up at its deadline, but the pool still finishes what it accepted, and that CPU must not
+  # be counted against the Argon2 run that follows
+  local prev now
+  prev=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+  for _ in $(seq 1 50); do
+    sleep 0.2
+    now=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+    if [ $((now - prev)) -lt 2 ]; then return 0; fi
+    prev=$now
+  done
+}
+rss_sampler() { # pid stopfile outfile → writes the largest VmRSS seen (kB); bounded in time
+  local max=0 v
+  for _ in $(seq 1 $(((secs + 40) * 5))); do
+    if [ -e "$2" ]; then break; fi
+    v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true)
+    if [ -n "$v" ] && [ "$v" -gt "$max" ]; then max=$v; fi
+    sleep 0.2
+  done
+  echo "$max" > "$3"
+}
+# (a) Argon2, login, Argon2, login, Argon2: two login runs of secs/2 between three Argon2 runs
+#     of secs/4 (at least 1 s each); each login run is compared with the mean of the Argon2
+#     runs beside it, so Argon2's rate is (A1 + 2 A2 + A3) / 4. Others' load on a shared
+#     machine then lands on both sides alike.
+login_server fg_login
+login_secs_l=$(((secs + 1) / 2)); login_secs_a=$(((secs + 3) / 4))
+login_ok_sum=0; login_429_sum=0; login_us_sum=0; login_a=()
+for login_round in 1 2 3; do
+  login_drain "$login_pid"
+  login_a+=("$(argon2_per_s "$login_secs_a")")
+  if [ "$login_round" -eq 3 ]; then break; fi
+  login_wrk 64 "$login_secs_l"
+  login_ok_sum=$((login_ok_sum + login_ok)); login_429_sum=$((login_429_sum + login_429))
+  login_us_sum=$((login_us_sum + login_us))
+done
+login_stop
+login_argon2=$(awk -v a="${login_a[0]}" -v b="${login_a[1]}" -v c="${login_a[2]}" \
+  'BEGIN { printf "%.1f", (a + 2 * b + c) / 4 }')
+login_rate=$(per_s "$login_ok_sum" "$login_us_sum")
+record login_ok_per_s "$login_rate" logins/s
+record login_429_per_s "$(per_s "$login_429_sum" "$login_us_sum")" req/s
+record login_argon2id_verify_per_s "$login_argon2" ops/s
+record login_vs_argon2_ratio "$(awk -v l="$login_rate" -v a="$login_argon2" 'BEGIN { printf "%.3f", (a > 0 ? l / a : 0) }')" x
+echo "== login: argon2id runs ${login_a[*]} ops/s; ${login_ok_sum} logins in ${login_us_sum} us" >&2
+# (b)
+login_server fg_flood
+login_rss_before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$login_pid/status")
+rm -f "$work/rss.stop"
+rss_sampler "$login_pid" "$work/rss.stop" "$work/rss.max" &
+login_sampler=$!
+pids+=("$login_sampler")
+login_wrk 1000 "$secs"
+touch "$work/rss.stop"
+wait "$login_sampler" 2>/dev/null || true
+login_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$login_pid/status")
+login_stop
+record login_flood_ok_per_s "$(per_s "$login_ok" "$login_us")" logins/s
+record login_flood_429_per_s "$(per_s "$login_429" "$login_us")" req/s
+record login_flood_rss_before_mib "$(awk -v k="$login_rss_before" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+record login_flood_peak_rss_mib "$(awk -v k="$login_hwm" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+record login_flood_max_sampled_rss_mib "$(awk -v k="$(cat "$work/rss.max")" 'BEGIN { printf "%.1f", k / 1024 }')" MiB
+record login_flood_rss_goal_mib "$((64 + $(nproc) * 19))" MiB
+echo "== login flood: ${login_ok} x 200, ${login_429} x 429, ${login_other} other, ${login_err} socket errors in ${login_us} us" >&2
+# ==== END login throughput and login-flood memory ==============================================
+
 # ---- the table -------------------------------------------------------------------------------
 python3 - "$results" <<'PY'
 import sys
