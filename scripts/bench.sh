@@ -84,7 +84,7 @@ kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
 
 # ---- further benchmarks add themselves here: every bench_* program but bench_writer -------
 for b in "$build"/bench_*; do
-  case "$(basename "$b")" in bench_writer) continue ;; esac
+  case "$(basename "$b")" in bench_writer|bench_argon2) continue ;; esac
   [ -x "$b" ] && "$b" --seconds "$secs" "$work" >> "$results"
 done
 
