@@ -101,6 +101,20 @@ const struct fg_config_entry fg_config_table[] = {
      "where messages (one-time codes, notices) go besides the outbox table: file = "
      "DATA_DIR/outbox.jsonl for development and tests (loopback only), none = the table only, "
      "for a delivery gateway"},
+    {"iam", "lockout_failures", FG_CFG_INT, CFG_FIELD(iam_lockout_failures), "5", 3, 20, NULL,
+     0, "consecutive failed logins that lock the user (AUTH-2)"},
+    {"iam", "lockout_minutes", FG_CFG_INT, CFG_FIELD(iam_lockout_minutes), "30", 1, 1440, NULL,
+     0, "how long a lock lasts, in minutes"},
+    {"iam", "lockout_next_day", FG_CFG_BOOL, CFG_FIELD(iam_lockout_next_day), "false", 0, 1,
+     NULL, 0, "lock until the next UTC midnight instead of lockout_minutes"},
+    {"iam", "session_idle_minutes", FG_CFG_INT, CFG_FIELD(iam_session_idle_minutes), "10", 1,
+     60, NULL, 0, "a session unused this long ends (AUTH-5)"},
+    {"iam", "session_absolute_hours", FG_CFG_INT, CFG_FIELD(iam_session_absolute_hours), "12",
+     1, 24, NULL, 0, "a session ends this long after login, used or not"},
+    {"iam", "password_min_chars", FG_CFG_INT, CFG_FIELD(iam_password_min_chars), "12", 12, 128,
+     NULL, 0, "shortest password accepted, in characters (AUTH-1; never below 12)"},
+    {"iam", "password_blocklist", FG_CFG_STRING, CFG_FIELD(iam_password_blocklist), "", 0, 255,
+     NULL, 0, "file of refused passwords, one per line; empty = none"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -66,6 +66,14 @@ struct fg_config {
     int keys_dev_mode;                   /* auto-init/unseal from DATA_DIR/dev-root.key */
     /* [outbox] */
     char outbox_sink[16];                /* file | none */
+    /* [iam] */
+    int64_t iam_lockout_failures;        /* consecutive failures that lock (AUTH-2) */
+    int64_t iam_lockout_minutes;         /* how long a lock lasts */
+    int iam_lockout_next_day;            /* lock until the next UTC midnight instead */
+    int64_t iam_session_idle_minutes;    /* AUTH-5 */
+    int64_t iam_session_absolute_hours;
+    int64_t iam_password_min_chars;      /* AUTH-1 */
+    char iam_password_blocklist[FG_CFG_STR_MAX]; /* operator-supplied file, or empty */
 };
 
 struct fg_config_entry {

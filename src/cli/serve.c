@@ -169,7 +169,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
            FG_LF_BOOL("sealed", ks.sealed), FG_LF_INT("threshold", ks.threshold));
     struct fg_iam *iam = NULL;
     struct fg_buf iam_errors = FG_BUF_INIT(16u * 1024u);
-    rc = fg_iam_new(store, fg_sys_keys(sys), &iam, &iam_errors);
+    rc = fg_iam_new(cfg, store, fg_sys_keys(sys), &iam, &iam_errors);
     if (rc) {
         fg_log(FG_LOG_ERROR, "serve.iam_failed", FG_LF_STR("rc", fg_rc_name(rc)),
                FG_LF_STR("errors", fg_buf_str(&iam_errors)));

@@ -21,6 +21,7 @@
 #include "http/call.h"
 #include "http/server.h"
 #include "iam/iam.h"
+#include "protect/protect.h"
 
 /* ---- login ---------------------------------------------------------------------------- */
 
@@ -85,11 +86,13 @@ static void login_done(struct fg_call *c, void *arg, fg_rc rc)
             json_t *mfa = l->session.mfa_required ? json_string(l->user.totp_enrolled ? "totp"
                                                                                       : "enroll")
                                                   : json_false();
+            json_t *phrase = l->phrase[0] ? json_string(l->phrase) : json_null();
             fg_reply_json(c, 200,
-                          json_pack("{s:s, s:s, s:s, s:o, s:b, s:n}", "token", l->token,
+                          json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "token", l->token,
                                     "session_key", key_text, "expires_at", expires,
                                     "mfa_required", mfa, "must_change_password",
-                                    l->session.must_change_password, "reserved_phrase"));
+                                    l->session.must_change_password, "reserved_phrase",
+                                    phrase));
             fg_wipe(key_text, sizeof key_text);
         }
     } else if (l->result == FG_LOGIN_LOCKED) {
@@ -431,6 +434,73 @@ static void password_change(struct fg_call *c)
         password_job_free(job);
 }
 
+/* ---- reserved phrase (AUTH-9) ------------------------------------------------------------ */
+
+struct phrase_job {
+    char user_id[FG_USER_ID_MAX + 1];
+    uint8_t sealed[FG_PROTECT_SEALED_MAX(FG_IAM_PHRASE_BYTES_MAX)];
+    size_t sealed_len;
+    struct fg_audit_record record;
+};
+
+static fg_rc phrase_intent(fg_conn *conn, void *arg)
+{
+    struct phrase_job *job = arg;
+    struct fg_val p[] = {FG_VSTR(job->user_id), FG_VBLOB(job->sealed, job->sealed_len)};
+    return fg_conn_exec(conn, "UPDATE iam_users SET reserved_phrase = ?2 WHERE id = ?1", p, 2,
+                        NULL, NULL, NULL);
+}
+
+static void phrase_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    if (c != NULL) {
+        if (rc)
+            fg_reply_rc(c, rc, NULL);
+        else
+            fg_reply_json(c, 200, json_pack("{s:b}", "saved", 1));
+    }
+    struct phrase_job *job = arg;
+    fg_wipe(job, sizeof *job);
+    free(job);
+}
+
+static const struct fg_json_field phrase_fields[] = {
+    {"reserved_phrase", FG_JSON_STRING, 1, 4, FG_IAM_PHRASE_CHARS_MAX},
+};
+
+static void set_phrase(struct fg_call *c)
+{
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, phrase_fields, 1, &err) != FG_OK) {
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    json_t *phrase = json_object_get(body, "reserved_phrase");
+    const struct fg_session *s = fg_call_session(c);
+    struct phrase_job *job = calloc(1, sizeof *job);
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    fg_rc rc = job ? FG_OK : FG_ERR_NOMEM;
+    if (rc == FG_OK) {
+        snprintf(job->user_id, sizeof job->user_id, "%s", s->user_id);
+        rc = fg_iam_phrase_seal(fg_call_app(c)->iam, job->user_id, json_string_value(phrase),
+                                json_string_length(phrase), job->sealed, sizeof job->sealed,
+                                &job->sealed_len);
+    }
+    fg_call_wipe_body(c);
+    if (rc == FG_OK) /* the phrase itself is never in the record */
+        rc = fg_audit_record_init(&job->record, &who, "auth.reserved_phrase", "user",
+                                  job->user_id);
+    if (rc) {
+        free(job);
+        fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    if (fg_call_write_record(c, phrase_intent, job, &job->record, phrase_done) != FG_OK)
+        free(job);
+}
+
 fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg)
 {
     (void)cfg;
@@ -441,6 +511,8 @@ fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg)
          .fn = logout},
         {.method = "POST", .pattern = "/v1/auth/password", .permission = "self.password",
          .flags = FG_ROUTE_JSON_BODY, .fn = password_change},
+        {.method = "POST", .pattern = "/v1/auth/phrase", .permission = "self.session",
+         .flags = FG_ROUTE_JSON_BODY, .fn = set_phrase},
     };
     fg_rc rc = FG_OK;
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)

@@ -81,7 +81,8 @@ void fg_iam_source_failed(struct fg_iam *iam, const char *source, int64_t now_s)
     pthread_mutex_unlock(&sl->mu);
 }
 
-fg_rc fg_iam_new(fg_store *store, fg_keys *keys, struct fg_iam **out, struct fg_buf *errors)
+fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
+                 struct fg_iam **out, struct fg_buf *errors)
 {
     struct fg_iam *iam = calloc(1, sizeof *iam);
     if (iam == NULL)
@@ -91,6 +92,17 @@ fg_rc fg_iam_new(fg_store *store, fg_keys *keys, struct fg_iam **out, struct fg_
     fg_lockout_policy_defaults(&iam->lockout);
     struct fg_password_policy policy;
     fg_password_policy_defaults(&policy);
+    int64_t idle_ms = 0, absolute_ms = 0;
+    if (cfg != NULL) {
+        iam->lockout.max_failures = (int)cfg->iam_lockout_failures;
+        iam->lockout.lock_ms = cfg->iam_lockout_minutes * 60 * 1000;
+        iam->lockout.next_day = cfg->iam_lockout_next_day;
+        idle_ms = cfg->iam_session_idle_minutes * 60 * 1000;
+        absolute_ms = cfg->iam_session_absolute_hours * 3600 * 1000;
+        policy.min_chars = (unsigned)cfg->iam_password_min_chars;
+        if (cfg->iam_password_blocklist[0] != '\0')
+            policy.blocklist_path = cfg->iam_password_blocklist;
+    }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned cores = ncpu > 0 ? (unsigned)ncpu : 1;
     iam->sources = calloc(1, sizeof *iam->sources);
@@ -103,11 +115,11 @@ fg_rc fg_iam_new(fg_store *store, fg_keys *keys, struct fg_iam **out, struct fg_
     if (rc == FG_OK)
         rc = fg_roles_load_default(&iam->roles, errors);
     if (rc == FG_OK)
-        rc = fg_password_policy_load(&policy, &iam->passwords, NULL);
+        rc = fg_password_policy_load(&policy, &iam->passwords, errors);
     if (rc == FG_OK)
         rc = fg_password_dummy_prepare();
     if (rc == FG_OK)
-        rc = fg_sessions_new(0, 0, 0, &iam->sessions);
+        rc = fg_sessions_new(0, idle_ms, absolute_ms, &iam->sessions);
     if (rc == FG_OK)
         rc = fg_replay_new(0, 0, fg_time_wall_s(), &iam->replay);
     if (rc == FG_OK)
@@ -183,6 +195,50 @@ void fg_login_free(struct fg_login *l)
     free(l);
 }
 
+struct phrase_row {
+    uint8_t ct[FG_PROTECT_SEALED_MAX(FG_IAM_PHRASE_BYTES_MAX)];
+    size_t len;
+};
+
+static fg_rc phrase_row(void *ctx, const struct fg_val *c, int n)
+{
+    struct phrase_row *r = ctx;
+    if (n == 1 && c[0].type == FG_VAL_BLOB && c[0].n <= sizeof r->ct) {
+        memcpy(r->ct, c[0].p, c[0].n);
+        r->len = c[0].n;
+    }
+    return FG_OK;
+}
+
+/* The user's reserved phrase in clear, or "" (none set, or it cannot be opened: the login
+ * itself does not depend on it). */
+static void load_phrase(struct fg_iam *iam, struct fg_login *l)
+{
+    l->phrase[0] = '\0';
+    fg_conn *conn;
+    if (fg_store_read_acquire(iam->store, &conn) != FG_OK)
+        return;
+    struct phrase_row row = {.len = 0};
+    struct fg_val p[] = {FG_VSTR(l->user.id)};
+    fg_rc rc = fg_conn_exec(conn, "SELECT reserved_phrase FROM iam_users WHERE id = ?1", p, 1,
+                            phrase_row, &row, NULL);
+    fg_store_read_release(iam->store, conn);
+    size_t n = 0;
+    if (rc == FG_OK && row.len > 0 &&
+        fg_protect_open(iam->keys, FG_KEY_PII, "iam_users", "reserved_phrase", l->user.id, row.ct,
+                        row.len, (uint8_t *)l->phrase, sizeof l->phrase - 1, &n) == FG_OK)
+        l->phrase[n] = '\0';
+    else
+        l->phrase[0] = '\0';
+}
+
+fg_rc fg_iam_phrase_seal(struct fg_iam *iam, const char *user_id, const char *phrase, size_t len,
+                         uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    return fg_protect_seal(iam->keys, FG_KEY_PII, "iam_users", "reserved_phrase", user_id, phrase,
+                           len, out, out_cap, out_len);
+}
+
 static fg_rc mint_session(struct fg_iam *iam, struct fg_login *l)
 {
     fg_rc rc = fg_session_mint(l->token, l->session.id, l->key);
@@ -239,7 +295,10 @@ fg_rc fg_iam_login_check(struct fg_iam *iam, struct fg_login *l)
         l->result = FG_LOGIN_EXPIRED;
     } else {
         l->result = FG_LOGIN_OK;
+        l->session_absolute_ms = fg_sessions_absolute_ms(iam->sessions);
         rc = mint_session(iam, l);
+        if (rc == FG_OK)
+            load_phrase(iam, l);
     }
     fg_wipe(l->password, l->password_len);
     return rc;
@@ -259,7 +318,7 @@ fg_rc fg_iam_login_intent(fg_conn *conn, void *arg)
                              FG_VBLOB(l->sealed_key, l->sealed_len),
                              FG_VSTR(l->source_ip),
                              FG_VINT(now),
-                             FG_VINT(now + FG_SESSION_ABSOLUTE_MS_DEFAULT)};
+                             FG_VINT(now + l->session_absolute_ms)};
         if (rc == FG_OK)
             rc = fg_conn_exec(conn,
                               "INSERT INTO iam_sessions (id, user_id, device_id, session_key, "

@@ -38,6 +38,12 @@
 
 struct fg_source_limits;
 
+/* The anti-phishing reserved phrase (AUTH-9): chosen by the user, stored only as an
+ * fg_protect ciphertext of iam_users.reserved_phrase, shown back at login so a user can
+ * tell the genuine service from a copy. */
+#define FG_IAM_PHRASE_CHARS_MAX 64
+#define FG_IAM_PHRASE_BYTES_MAX (FG_IAM_PHRASE_CHARS_MAX * 4)
+
 struct fg_iam {
     struct fg_roles *roles;
     struct fg_password_checker *passwords;
@@ -55,8 +61,9 @@ int64_t fg_iam_source_blocked(struct fg_iam *iam, const char *source, int64_t no
 /* Count one failed login from `source`. */
 void fg_iam_source_failed(struct fg_iam *iam, const char *source, int64_t now_s);
 
-FG_MUST_CHECK fg_rc fg_iam_new(fg_store *store, fg_keys *keys, struct fg_iam **out,
-                               struct fg_buf *errors);
+/* Policies from the [iam] settings of cfg (NULL = the compiled defaults). */
+FG_MUST_CHECK fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
+                               struct fg_iam **out, struct fg_buf *errors);
 void fg_iam_free(struct fg_iam *iam);
 
 enum fg_login_result {
@@ -86,6 +93,8 @@ struct fg_login {
     uint8_t *key;         /* locked, FG_SESSION_KEY_BYTES */
     uint8_t sealed_key[FG_SESSION_KEY_BYTES + 64];
     size_t sealed_len;
+    char phrase[FG_IAM_PHRASE_BYTES_MAX + 1]; /* the reserved phrase (AUTH-9), "" if none */
+    int64_t session_absolute_ms;
 };
 
 /* Allocate with locked buffers for the password and key; copies password in. */
@@ -105,6 +114,9 @@ FG_MUST_CHECK fg_rc fg_iam_first_admin_insert(fg_conn *conn, const char *passwor
                                               char id_out[FG_USER_ID_MAX + 1]);
 
 FG_MUST_CHECK fg_rc fg_iam_login_check(struct fg_iam *iam, struct fg_login *l);
+/* Seal a phrase for user_id's row (out_cap ≥ FG_PROTECT_SEALED_MAX(len)). */
+FG_MUST_CHECK fg_rc fg_iam_phrase_seal(struct fg_iam *iam, const char *user_id, const char *phrase,
+                                       size_t len, uint8_t *out, size_t out_cap, size_t *out_len);
 FG_MUST_CHECK fg_rc fg_iam_login_intent(fg_conn *conn, void *login);
 FG_MUST_CHECK fg_rc fg_iam_login_publish(struct fg_iam *iam, struct fg_login *l);
 

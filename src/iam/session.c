@@ -316,3 +316,8 @@ size_t fg_sessions_count(struct fg_sessions *t)
     pthread_mutex_unlock(&t->mu);
     return n;
 }
+
+int64_t fg_sessions_absolute_ms(const struct fg_sessions *t)
+{
+    return t->absolute_ms;
+}

@@ -317,6 +317,16 @@ static void test_first_admin_password_change_and_replay(void **state)
     fg_client_free(c2);
     free(secret);
 
+    /* the anti-phishing phrase (AUTH-9): set once, shown at every later login */
+    const char *phrase = "blue heron over the quiet lake";
+    char pbody[128];
+    snprintf(pbody, sizeof pbody, "{\"reserved_phrase\":\"%s\"}", phrase);
+    post_raw(c, "/v1/auth/phrase", pbody, NULL, &res);
+    expect(&res, 200, NULL);
+    assert_int_equal(login(anon, "admin", new_pw, "dev-5", &res), 200);
+    assert_string_equal(json_string_value(json_object_get(res.json, "reserved_phrase")), phrase);
+    fg_client_response_release(&res);
+
     /* the one-time password is gone; the new one works; logout ends the session at once */
     assert_int_equal(login(anon, "admin", a.password, "dev-1", &res), 401);
     fg_client_response_release(&res);
@@ -339,6 +349,7 @@ static void test_first_admin_password_change_and_replay(void **state)
     assert_int_equal(fg_test_server_grep(&s, new_pw, strlen(new_pw)), 0);
     assert_int_equal(fg_test_server_grep(&s, token, strlen(token)), 0);
     assert_int_equal(fg_test_server_grep(&s, uri, strlen(uri)), 0); /* the TOTP secret */
+    assert_int_equal(fg_test_server_grep(&s, "blue heron", 10), 0);  /* stored encrypted */
     fg_test_server_done(&s);
 }
 
