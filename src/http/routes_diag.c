@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "http/call.h"
 #include "http/server.h"
@@ -171,6 +172,31 @@ static void probe_read(struct fg_call *c)
     fg_reply_json(c, 200, probe_json(row.id, row.payload, row.len));
 }
 
+/* ---- the diagnostics clock ------------------------------------------------------------ */
+
+/* POST /v1/diag/clock {"offset_s": N} moves this process's wall clock by N seconds (lockout
+ * windows, session and approval expiry, incident deadlines can then be tested without
+ * waiting). Same gate as the write probe: diag.write_probe, loopback only. Every move is
+ * logged as a warning: a clock that is not the real one must never go unnoticed. */
+static const struct fg_json_field clock_fields[] = {
+    {"offset_s", FG_JSON_INT, 1, -366LL * 24 * 3600, 366LL * 24 * 3600},
+};
+
+static void diag_clock(struct fg_call *c)
+{
+    struct fg_json_error err;
+    if (fg_json_check(fg_call_body(c), clock_fields, 1, &err) != FG_OK) {
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    int64_t offset = (int64_t)json_integer_value(json_object_get(fg_call_body(c), "offset_s"));
+    fg_time_set_offset_s(offset);
+    fg_log(FG_LOG_WARN, "diag.clock_moved", FG_LF_INT("offset_s", offset));
+    char now[FG_TIME_RFC3339_LEN];
+    fg_time_format_rfc3339(fg_time_wall_ms(), now);
+    fg_reply_json(c, 200, json_pack("{s:I, s:s}", "offset_s", (json_int_t)offset, "now", now));
+}
+
 fg_rc fg_routes_diag(struct fg_router *r, const struct fg_config *cfg)
 {
     if (!cfg->diag_write_probe)
@@ -180,6 +206,12 @@ fg_rc fg_routes_diag(struct fg_router *r, const struct fg_config *cfg)
                                                    .permission = "diag",
                                                    .flags = FG_ROUTE_JSON_BODY,
                                                    .fn = probe_write});
+    if (rc == FG_OK)
+        rc = fg_router_add(r, &(struct fg_route){.method = "POST",
+                                                 .pattern = "/v1/diag/clock",
+                                                 .permission = "diag",
+                                                 .flags = FG_ROUTE_JSON_BODY | FG_ROUTE_UNSEALED,
+                                                 .fn = diag_clock});
     if (rc == FG_OK)
         rc = fg_router_add(r, &(struct fg_route){.method = "GET",
                                                  .pattern = "/v1/diag/write/{id}",

@@ -353,11 +353,23 @@ static void test_first_admin_password_change_and_replay(void **state)
     fg_test_server_done(&s);
 }
 
+/* Move the server's wall clock (diagnostics clock, loopback + probe only). */
+static void server_clock(struct fg_client *c, int64_t offset_s)
+{
+    json_t *body = json_pack("{s:I}", "offset_s", (json_int_t)offset_s);
+    struct fg_client_response res;
+    assert_int_equal(fg_client_post_json(c, "/v1/diag/clock", body, &res), FG_OK);
+    json_decref(body);
+    assert_int_equal(res.status, 200);
+    fg_client_response_release(&res);
+}
+
 static void test_lockout_and_throttle(void **state)
 {
     (void)state;
     struct fg_test_server s;
-    fg_test_server_start(&s, NULL);
+    static const char *const probe[] = {"--set", "diag.write_probe=true", NULL};
+    fg_test_server_start(&s, probe);
     struct fg_client *c;
     fg_test_server_client(&s, &c);
     struct admin a;
@@ -381,6 +393,14 @@ static void test_lockout_and_throttle(void **state)
     assert_int_equal(login(c, "admin", a.password, "dev-l", &res), 423);
     assert_string_equal(res.error_code, "locked");
     fg_client_response_release(&res);
+    /* for 30 minutes (iam.lockout_minutes): still locked at +29 min, free at +31 min */
+    server_clock(c, 29 * 60);
+    assert_int_equal(login(c, "admin", a.password, "dev-l", &res), 423);
+    fg_client_response_release(&res);
+    server_clock(c, 31 * 60);
+    assert_int_equal(login(c, "admin", a.password, "dev-l", &res), 200);
+    fg_client_response_release(&res);
+    server_clock(c, 0);
     fg_client_free(c);
     assert_int_equal(fg_test_server_stop(&s), 0);
     fg_test_server_done(&s);
