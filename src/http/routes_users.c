@@ -65,14 +65,14 @@
 
 struct action_env {
     struct fg_iam *iam;
-    fg_outbox *outbox;         /* where the one-time password goes; NULL: the answer */
-    const char *password;      /* users.create approval: the one-time password (locked) */
-    const char *password_hash; /* … and its Argon2id hash */
-    const char *field;         /* out: the payload field a refusal is about, or NULL */
+    fg_outbox *outbox;                /* where the one-time password goes; NULL: the answer */
+    const char *password;             /* users.create approval: the one-time password (locked) */
+    const char *password_hash;        /* … and its Argon2id hash */
+    const char *field;                /* out: the payload field a refusal is about, or NULL */
     char user_id[FG_USER_ID_MAX + 1]; /* out: the user created or changed */
-    int created;               /* out: users.create executed */
-    int delivered;             /* out: the password is in the outbox (else: the answer) */
-    int roles_changed;         /* out: users.roles executed (end the user's sessions) */
+    int created;                      /* out: users.create executed */
+    int delivered;                    /* out: the password is in the outbox (else: the answer) */
+    int roles_changed;                /* out: users.roles executed (end the user's sessions) */
 };
 
 static _Thread_local struct action_env *current_env;
@@ -266,8 +266,8 @@ static fg_rc roles_check(fg_conn *conn, const struct fg_roles *roles, const char
 {
     memset(r, 0, sizeof *r);
     json_t *o = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
-    const char *uid = json_is_object(o) && json_object_size(o) <= 3 ? str_member(o, "user_id")
-                                                                      : NULL;
+    const char *uid =
+        json_is_object(o) && json_object_size(o) <= 3 ? str_member(o, "user_id") : NULL;
     fg_rc rc = FG_OK;
     if (uid == NULL || strlen(uid) > FG_USER_ID_MAX)
         rc = refuse_field(FG_ERR_INVALID, "user_id", "the payload names no user", reason);
@@ -289,8 +289,7 @@ static fg_rc roles_check(fg_conn *conn, const struct fg_roles *roles, const char
     if ((r->grant | r->revoke) == 0)
         return refuse_field(FG_ERR_INVALID, "grant", "grant or revoke at least one role", reason);
     if (r->grant & r->revoke)
-        return refuse_field(FG_ERR_INVALID, "revoke", "a role is both granted and revoked",
-                            reason);
+        return refuse_field(FG_ERR_INVALID, "revoke", "a role is both granted and revoked", reason);
     rc = fg_user_load(conn, roles, r->user_id, &r->user);
     if (rc == FG_ERR_NOT_FOUND || (rc == FG_OK && (!r->user.staff || !r->user.active)))
         return refuse_field(FG_ERR_NOT_FOUND, "user_id", "no such active staff user", reason);
@@ -333,8 +332,8 @@ static fg_rc deliver_password(fg_conn *conn, struct action_env *env, const struc
              "and choose your own at once.",
              r->username);
     const struct fg_outbox_msg m = {.to = r->contact,
-                                    .channel = r->contact[0] == '+' ? FG_OUTBOX_SMS
-                                                                    : FG_OUTBOX_EMAIL,
+                                    .channel =
+                                        r->contact[0] == '+' ? FG_OUTBOX_SMS : FG_OUTBOX_EMAIL,
                                     .purpose = "staff_password",
                                     .text = text,
                                     .code = env->password};
@@ -449,14 +448,84 @@ static fg_rc roles_execute(fg_conn *conn, const char *payload, const struct fg_a
     return used + 2 < cap ? FG_OK : FG_ERR_TOO_LARGE;
 }
 
+/* ---- users.unlock (class unlock): clear a lockout under four-eyes (AUTH-2) ------------ */
+
+/* {"user_id":"u…"}: the id as the route passed it; only [a-z0-9] reaches the payload. */
+static fg_rc unlock_target(const char *payload, char id[FG_USER_ID_MAX + 1])
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
+    const char *v = doc ? json_string_value(json_object_get(doc, "user_id")) : NULL;
+    fg_rc rc = v != NULL && strlen(v) <= FG_USER_ID_MAX && json_object_size(doc) == 1
+                   ? FG_OK
+                   : FG_ERR_INVALID;
+    if (rc == FG_OK)
+        snprintf(id, FG_USER_ID_MAX + 1, "%s", v);
+    json_decref(doc);
+    return rc;
+}
+
+static fg_rc unlock_validate(fg_conn *conn, const char *payload, void *ctx, const char **reason)
+{
+    (void)ctx;
+    char id[FG_USER_ID_MAX + 1];
+    struct fg_user u;
+    const struct fg_roles *roles = env_roles();
+    if (roles == NULL) {
+        *reason = "users.unlock is requested through POST /v1/users/{id}/unlock only";
+        return FG_ERR_INTERNAL;
+    }
+    if (unlock_target(payload, id) != FG_OK) {
+        *reason = "payload must be {\"user_id\"}";
+        return FG_ERR_INVALID;
+    }
+    fg_rc rc = fg_user_load(conn, roles, id, &u);
+    if (rc == FG_ERR_NOT_FOUND)
+        *reason = "no such user";
+    fg_wipe(&u, sizeof u);
+    return rc;
+}
+
+static fg_rc unlock_execute(fg_conn *conn, const char *payload, const struct fg_approval *ap,
+                            void *ctx, char *result_json, size_t cap)
+{
+    (void)ap;
+    (void)ctx;
+    char id[FG_USER_ID_MAX + 1];
+    fg_rc rc = unlock_target(payload, id);
+    const struct fg_val p[] = {FG_VSTR(id)};
+    int64_t changed = 0;
+    if (rc == FG_OK)
+        rc = fg_conn_exec(conn,
+                          "UPDATE iam_users SET locked_until_ms = 0, failed_count = 0, "
+                          "last_failure_ms = 0 WHERE id = ?1",
+                          p, 1, NULL, NULL, &changed);
+    if (rc == FG_OK && changed == 0)
+        rc = FG_ERR_NOT_FOUND;
+    if (rc == FG_OK)
+        snprintf(result_json, cap, "{\"user_id\":\"%s\",\"unlocked\":true}", id);
+    return rc;
+}
+
 /* Register once per process (servers may be built more than once in one process). */
 static fg_rc register_actions(void)
 {
     static const struct fg_approval_action actions[] = {
-        {.name = "users.create", .action_class = "staff", .validate = create_validate,
-         .execute = create_execute, .bootstrap = 1},
-        {.name = "users.roles", .action_class = "roles", .validate = roles_validate,
-         .execute = roles_execute, .bootstrap = 0},
+        {.name = "users.create",
+         .action_class = "staff",
+         .validate = create_validate,
+         .execute = create_execute,
+         .bootstrap = 1},
+        {.name = "users.roles",
+         .action_class = "roles",
+         .validate = roles_validate,
+         .execute = roles_execute,
+         .bootstrap = 0},
+        {.name = "users.unlock",
+         .action_class = "unlock",
+         .validate = unlock_validate,
+         .execute = unlock_execute,
+         .bootstrap = 0},
     };
     fg_rc rc = FG_OK;
     for (size_t i = 0; rc == FG_OK && i < sizeof actions / sizeof actions[0]; i++) {
@@ -524,9 +593,8 @@ static struct job *job_new(struct fg_call *c)
     job->env.outbox = fg_call_app(c)->outbox;
     snprintf(job->actor_id, sizeof job->actor_id, "%s", s->user_id);
     job->actor_mask = s->role_mask;
-    job->policy = (struct fg_approval_policy){.can_approve = policy_can_approve,
-                                              .count_approvers = policy_count_approvers,
-                                              .ctx = job};
+    job->policy = (struct fg_approval_policy){
+        .can_approve = policy_can_approve, .count_approvers = policy_count_approvers, .ctx = job};
     return job;
 }
 
@@ -696,13 +764,13 @@ static void submit_decide(struct fg_call *c, struct job *job)
         job_free(job);
         return;
     }
-    job->decide = (struct fg_approval_decide_call){
-        .args = {.id = job->approval_id,
-                 .approver_id = job->actor_id,
-                 .verdict = job->verdict,
-                 .reason = job->has_reason ? job->reason : NULL,
-                 .policy = &job->policy},
-        .rec = &job->decide_record};
+    job->decide =
+        (struct fg_approval_decide_call){.args = {.id = job->approval_id,
+                                                  .approver_id = job->actor_id,
+                                                  .verdict = job->verdict,
+                                                  .reason = job->has_reason ? job->reason : NULL,
+                                                  .policy = &job->policy},
+                                         .rec = &job->decide_record};
     if (fg_call_write_record(c, decide_intent, job, &job->decide_record, decide_done) != FG_OK)
         job_free(job);
 }
@@ -835,8 +903,8 @@ static fg_rc request_record_refusal(struct job *job)
                           job->refusal_reason);
     char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    fg_rc rc = text != NULL ? fg_audit_record_details(&job->record, text, strlen(text))
-                            : FG_ERR_NOMEM;
+    fg_rc rc =
+        text != NULL ? fg_audit_record_details(&job->record, text, strlen(text)) : FG_ERR_NOMEM;
     free(text);
     fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, job->refusal);
     return rc;
@@ -991,8 +1059,8 @@ static void roles_route(struct fg_call *c)
     static const char *const keys[] = {"grant", "revoke"};
     json_t *head = json_pack("{s:s}", "user_id", id);
     struct job *job = job_new(c);
-    fg_rc rc = job != NULL && head != NULL ? payload_of(body, keys, 2, head, job->payload)
-                                           : FG_ERR_NOMEM;
+    fg_rc rc =
+        job != NULL && head != NULL ? payload_of(body, keys, 2, head, job->payload) : FG_ERR_NOMEM;
     json_decref(head);
     if (rc) {
         job_free(job);
@@ -1000,6 +1068,27 @@ static void roles_route(struct fg_call *c)
         return;
     }
     job->action = "users.roles";
+    submit_request(c, job);
+}
+
+static void unlock_route(struct fg_call *c)
+{
+    const char *id = fg_call_param(c, 0);
+    size_t n = id ? strlen(id) : 0;
+    int ok = n > 0 && n <= FG_USER_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9');
+    if (!ok) {
+        fg_reply_error(c, 404, "not_found", "no such user", NULL);
+        return;
+    }
+    struct job *job = job_new(c);
+    if (job == NULL) {
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    snprintf(job->payload, sizeof job->payload, "{\"user_id\":\"%s\"}", id);
+    job->action = "users.unlock";
     submit_request(c, job);
 }
 
@@ -1178,20 +1267,40 @@ fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg)
     (void)cfg;
     fg_rc rc = register_actions();
     const struct fg_route routes[] = {
-        {.method = "POST", .pattern = "/v1/users", .permission = "users.create",
-         .flags = FG_ROUTE_JSON_BODY, .fn = create_route},
-        {.method = "GET", .pattern = "/v1/users/{id}", .permission = "users.read",
+        {.method = "POST",
+         .pattern = "/v1/users",
+         .permission = "users.create",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = create_route},
+        {.method = "GET",
+         .pattern = "/v1/users/{id}",
+         .permission = "users.read",
          .fn = user_route},
-        {.method = "POST", .pattern = "/v1/users/{id}/roles", .permission = "users.roles",
-         .flags = FG_ROUTE_JSON_BODY, .fn = roles_route},
-        {.method = "GET", .pattern = "/v1/approvals", .permission = "approvals.read",
+        {.method = "POST",
+         .pattern = "/v1/users/{id}/unlock",
+         .permission = "users.unlock",
+         .fn = unlock_route},
+        {.method = "POST",
+         .pattern = "/v1/users/{id}/roles",
+         .permission = "users.roles",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = roles_route},
+        {.method = "GET",
+         .pattern = "/v1/approvals",
+         .permission = "approvals.read",
          .fn = approvals_route},
         /* approve.<class> is checked inside the decision (policy_can_approve): the class is
          * known only once the approval is read on the writer */
-        {.method = "POST", .pattern = "/v1/approvals/{id}/approve", .permission = "approvals.read",
-         .flags = FG_ROUTE_JSON_BODY, .fn = approve_route},
-        {.method = "POST", .pattern = "/v1/approvals/{id}/reject", .permission = "approvals.read",
-         .flags = FG_ROUTE_JSON_BODY, .fn = reject_route},
+        {.method = "POST",
+         .pattern = "/v1/approvals/{id}/approve",
+         .permission = "approvals.read",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = approve_route},
+        {.method = "POST",
+         .pattern = "/v1/approvals/{id}/reject",
+         .permission = "approvals.read",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = reject_route},
     };
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)
         rc = fg_router_add(r, &routes[i]);

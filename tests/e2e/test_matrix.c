@@ -1,0 +1,636 @@
+/*
+ * End-to-end: the authorization matrix (issue #4 acceptance; REQUIREMENTS IAM-1, IAM-7, GOV-2;
+ * API.md "Authentication of every non-public route", data/roles.yaml).
+ *
+ * A golden table below names, for every route (method + pattern), who may call it: public,
+ * not role-checked (configuration-gated: metrics, the diagnostics probe), or the exact set of
+ * roles. Three tests:
+ *
+ *   coverage   `finguard routes --json` (with every gated route switched on) must list
+ *              exactly the table's routes with the table's permission: a new route without
+ *              a table entry — or a table entry whose route is gone — fails here.
+ *   staff walk one MFA-complete user per staff role (created through init, the bootstrap
+ *              exception and four-eyes approval, as in test_staff.c) plus an anonymous client
+ *              call every route with a minimal, properly signed request (a random id for
+ *              path parameters, `{}` as JSON body). Denied = 403 permission_denied; allowed =
+ *              anything but 401/403 (400 for the empty body, 404 for the unknown id, 409 …
+ *              all got past authorization). Anonymous gets 401 on every non-public route;
+ *              public and gated routes never answer 401/403 and answer every caller alike.
+ *              Every mismatch is collected and the test fails with the whole list.
+ *   customer   skipped (see test_matrix_customer): customers arrive with the ledger issue.
+ *
+ * What "allowed" means here is the route-level check only. POST /v1/approvals/{id}/approve
+ * and …/reject are guarded by approvals.read (API.md): the approve.<class> check happens
+ * inside the decision and is covered by test_staff.c, not by this table.
+ *
+ * Calls that would break later calls are ordered: logout (ends the session) is walked last
+ * for every role; a password change is sent without fields (400) so no session ends.
+ */
+#include "testutil.h"
+
+#include <liboath/oath.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/encode.h"
+#include "client/client.h"
+#include "crypto/crypto.h"
+#include "iam/replay.h"
+#include "server.h"
+
+/* ---- the golden table ------------------------------------------------------------------------ */
+
+enum role {
+    SECURITY_ADMIN,
+    SECURITY_OFFICER,
+    AUDITOR,
+    TELLER,
+    SUPERVISOR,
+    VENDOR,
+    SERVICE,
+    CUSTOMER,
+    ROLE_COUNT,
+    STAFF_ROLE_COUNT = CUSTOMER /* the staff roles come first */
+};
+
+static const char *const role_names[ROLE_COUNT] = {"security_admin", "security_officer", "auditor",
+                                                   "teller",         "supervisor",       "vendor",
+                                                   "service",        "customer"};
+
+#define R(r) (1u << (r))
+#define ALL_ROLES ((1u << ROLE_COUNT) - 1u)
+#define APPROVALS_READERS                                                                          \
+    (R(TELLER) | R(SUPERVISOR) | R(SECURITY_ADMIN) | R(SECURITY_OFFICER) | R(AUDITOR))
+
+enum access {
+    PUBLIC, /* no authentication at all */
+    GATED,  /* not role-checked: switched on or off by configuration */
+    ROLES,  /* authenticated; only the roles in `allowed` pass */
+};
+
+struct route_rule {
+    const char *method;
+    const char *pattern;
+    const char *permission; /* as `finguard routes --json` names it */
+    enum access access;
+    unsigned allowed; /* R(role) bits, for ROLES */
+};
+
+/* The customer bits come from data/roles.yaml (customer: self.*, accounts.read,
+ * statements.read, transfers.create — only self.* has a route so far). */
+static const struct route_rule table[] = {
+    {"GET", "/v1/health", "public", PUBLIC, 0},
+    {"POST", "/v1/sys/init", "public", PUBLIC, 0},
+    {"POST", "/v1/sys/unseal", "public", PUBLIC, 0},
+    {"POST", "/v1/auth/login", "public", PUBLIC, 0},
+    /* open on loopback (server.metrics_token empty) */
+    {"GET", "/metrics", "metrics", GATED, 0},
+    /* only with diag.write_probe=true */
+    {"POST", "/v1/diag/write", "diag", GATED, 0},
+    {"GET", "/v1/diag/write/{id}", "diag", GATED, 0},
+    /* moves the process clock (lockout/expiry tests); `{}` lacks offset_s and moves nothing */
+    {"POST", "/v1/diag/clock", "diag", GATED, 0},
+    {"GET", "/v1/keys", "keys.read", ROLES, R(SECURITY_ADMIN) | R(AUDITOR)},
+    {"POST", "/v1/auth/logout", "self.session", ROLES, ALL_ROLES},
+    {"POST", "/v1/auth/password", "self.password", ROLES, ALL_ROLES},
+    /* AUTH-9: set one's reserved (anti-phishing) phrase */
+    {"POST", "/v1/auth/phrase", "self.session", ROLES, ALL_ROLES},
+    {"POST", "/v1/auth/totp/enroll", "self.mfa", ROLES, ALL_ROLES},
+    {"POST", "/v1/auth/totp/confirm", "self.mfa", ROLES, ALL_ROLES},
+    {"POST", "/v1/auth/mfa", "self.mfa", ROLES, ALL_ROLES},
+    {"POST", "/v1/users", "users.create", ROLES, R(SECURITY_ADMIN)},
+    {"GET", "/v1/users/{id}", "users.read", ROLES,
+     R(SECURITY_ADMIN) | R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"POST", "/v1/users/{id}/roles", "users.roles", ROLES, R(SECURITY_ADMIN)},
+    {"POST", "/v1/users/{id}/unlock", "users.unlock", ROLES, R(SECURITY_ADMIN)},
+    {"GET", "/v1/approvals", "approvals.read", ROLES, APPROVALS_READERS},
+    /* route-level only: approve.<class> is checked inside the decision (test_staff.c) */
+    {"POST", "/v1/approvals/{id}/approve", "approvals.read", ROLES, APPROVALS_READERS},
+    {"POST", "/v1/approvals/{id}/reject", "approvals.read", ROLES, APPROVALS_READERS},
+};
+#define TABLE_SIZE (sizeof table / sizeof table[0])
+
+/* ---- mismatch list --------------------------------------------------------------------------- */
+
+#define MISMATCH_TEXT_MAX 32768
+
+struct mismatches {
+    char text[MISMATCH_TEXT_MAX];
+    size_t len;
+    int count;
+};
+
+static void mismatch(struct mismatches *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void mismatch(struct mismatches *m, const char *fmt, ...)
+{
+    m->count++;
+    if (m->len + 2 >= sizeof m->text)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(m->text + m->len, sizeof m->text - m->len - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    m->len += (size_t)n < sizeof m->text - m->len - 1 ? (size_t)n : sizeof m->text - m->len - 2;
+    m->text[m->len++] = '\n';
+    m->text[m->len] = '\0';
+}
+
+static void fail_if_mismatches(const struct mismatches *m, const char *what)
+{
+    if (m->count > 0)
+        fail_msg("%d %s mismatch(es):\n%s", m->count, what, m->text);
+}
+
+/* ---- coverage: the server's route list against the table ------------------------------------- */
+
+/* stdout of `$FINGUARD_BIN routes --json <gated routes on>`, caller frees. */
+static char *routes_json(void)
+{
+    const char *bin = getenv("FINGUARD_BIN");
+    if (bin == NULL)
+        fail_msg("FINGUARD_BIN is not set");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execl(bin, bin, "routes", "--json", "--set", "diag.write_probe=true", "--set",
+              "server.metrics=true", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    ssize_t n;
+    while ((n = read(fds[0], out + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fds[0]);
+    out[len] = '\0';
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("%s routes --json: exit status %d", bin, status);
+    return out;
+}
+
+static const struct route_rule *table_find(const char *method, const char *pattern)
+{
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (strcmp(table[i].method, method) == 0 && strcmp(table[i].pattern, pattern) == 0)
+            return &table[i];
+    return NULL;
+}
+
+static void test_matrix_route_coverage(void **state)
+{
+    (void)state;
+    char *text = routes_json();
+    json_error_t jerr;
+    json_t *routes = json_loads(text, 0, &jerr);
+    if (!json_is_array(routes))
+        fail_msg("routes --json is not a JSON array: %s", jerr.text);
+    free(text);
+    struct mismatches *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    int seen[TABLE_SIZE] = {0};
+    size_t i;
+    json_t *r;
+    json_array_foreach(routes, i, r)
+    {
+        const char *method = json_string_value(json_object_get(r, "method"));
+        const char *pattern = json_string_value(json_object_get(r, "pattern"));
+        const char *perm = json_string_value(json_object_get(r, "permission"));
+        assert_non_null(method);
+        assert_non_null(pattern);
+        assert_non_null(perm);
+        const struct route_rule *rule = table_find(method, pattern);
+        if (rule == NULL) {
+            mismatch(m, "route %s %s (permission %s) has no entry in the matrix table", method,
+                     pattern, perm);
+            continue;
+        }
+        if (seen[rule - table]++)
+            mismatch(m, "route %s %s listed twice by the server", method, pattern);
+        if (strcmp(rule->permission, perm) != 0)
+            mismatch(m, "route %s %s: server checks %s, table says %s", method, pattern, perm,
+                     rule->permission);
+    }
+    for (i = 0; i < TABLE_SIZE; i++)
+        if (!seen[i])
+            mismatch(m, "table entry %s %s has no route in the server", table[i].method,
+                     table[i].pattern);
+    json_decref(routes);
+    fail_if_mismatches(m, "route table");
+    free(m);
+}
+
+/* ---- API.md request signing, as a client does it (as in test_staff.c) ------------------------ */
+
+struct signer {
+    uint8_t key[32];
+};
+
+static fg_rc sign(void *ctx, const char *method, const char *path, const void *body,
+                  size_t body_len, struct fg_client_headers *add)
+{
+    struct signer *s = ctx;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return FG_OK;
+    uint8_t raw[16], sig[32];
+    char nonce[32], ts[24], sig_text[64];
+    if (fg_random(raw, sizeof raw) != FG_OK ||
+        fg_base64url_encode(raw, sizeof raw, nonce, sizeof nonce) != FG_OK)
+        return FG_ERR_INTERNAL;
+    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+    if (fg_request_signature(s->key, sizeof s->key, method, path, ts, nonce, body, body_len, sig) !=
+            FG_OK ||
+        fg_base64url_encode(sig, sizeof sig, sig_text, sizeof sig_text) != FG_OK)
+        return FG_ERR_INTERNAL;
+    fg_rc rc = fg_client_headers_add(add, "X-Nonce", nonce);
+    if (rc == FG_OK)
+        rc = fg_client_headers_add(add, "X-Timestamp", ts);
+    if (rc == FG_OK)
+        rc = fg_client_headers_add(add, "X-Signature", sig_text);
+    return rc;
+}
+
+/* ---- a staff member at a client (helpers copied from test_staff.c) --------------------------- */
+
+struct person {
+    char username[32];
+    char password[64];
+    char device[32];
+    char user_id[48];
+    char contact[64];
+    uint8_t totp[64];
+    size_t totp_len;
+    struct fg_client *c;
+    struct signer sg;
+};
+
+static void expect(struct fg_client_response *res, long status, const char *code)
+{
+    if (res->status != status || (code && (!res->error_code || strcmp(res->error_code, code))))
+        fail_msg("expected %ld %s, got %ld %s: %s", status, code ? code : "", res->status,
+                 res->error_code ? res->error_code : "", res->body);
+    fg_client_response_release(res);
+}
+
+static long post(struct person *p, const char *path, const char *json_text,
+                 struct fg_client_response *res)
+{
+    json_error_t jerr;
+    json_t *body = json_loads(json_text, 0, &jerr);
+    if (body == NULL)
+        fail_msg("bad test JSON %s: %s", json_text, jerr.text);
+    assert_int_equal(fg_client_post_json(p->c, path, body, res), FG_OK);
+    json_decref(body);
+    return res->status;
+}
+
+static const char *str(const struct fg_client_response *res, const char *key)
+{
+    const char *v = json_string_value(json_object_get(res->json, key));
+    if (v == NULL)
+        fail_msg("no \"%s\" in %s", key, res->body);
+    return v;
+}
+
+static void login(const struct fg_test_server *s, struct person *p, int must_change)
+{
+    if (p->c == NULL)
+        fg_test_server_client(s, &p->c);
+    assert_int_equal(fg_client_set_session(p->c, NULL, NULL), FG_OK);
+    fg_client_set_signer(p->c, NULL, NULL);
+    char body[256];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\",\"device_id\":\"%s\"}",
+             p->username, p->password, p->device);
+    struct fg_client_response res;
+    if (post(p, "/v1/auth/login", body, &res) != 200)
+        fail_msg("login %s: %ld %s", p->username, res.status, res.body);
+    assert_int_equal(json_is_true(json_object_get(res.json, "must_change_password")), must_change);
+    const char *key = str(&res, "session_key");
+    size_t n = 0;
+    assert_int_equal(fg_base64url_decode(key, strlen(key), p->sg.key, sizeof p->sg.key, &n), FG_OK);
+    assert_int_equal(n, 32);
+    assert_int_equal(fg_client_set_session(p->c, str(&res, "token"), p->device), FG_OK);
+    fg_client_set_signer(p->c, sign, &p->sg);
+    fg_client_response_release(&res);
+}
+
+static void change_password(struct person *p, const char *new_pw)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"%s\"}", p->password,
+             new_pw);
+    struct fg_client_response res;
+    post(p, "/v1/auth/password", body, &res);
+    expect(&res, 200, NULL);
+    snprintf(p->password, sizeof p->password, "%s", new_pw);
+}
+
+/* Enrol TOTP from the otpauth URI and confirm it: this session's MFA is then done. */
+static void enrol_totp(struct person *p)
+{
+    struct fg_client_response res;
+    assert_int_equal(post(p, "/v1/auth/totp/enroll", "{}", &res), 200);
+    const char *sec = strstr(str(&res, "otpauth_uri"), "secret=");
+    assert_non_null(sec);
+    sec += 7;
+    char *raw = NULL;
+    size_t raw_len = 0;
+    assert_int_equal(oath_base32_decode(sec, strcspn(sec, "&"), &raw, &raw_len), OATH_OK);
+    assert_true(raw_len <= sizeof p->totp);
+    memcpy(p->totp, raw, raw_len);
+    p->totp_len = raw_len;
+    free(raw);
+    fg_client_response_release(&res);
+    char code[8], body[64];
+    assert_int_equal(
+        oath_totp_generate((const char *)p->totp, p->totp_len, time(NULL), 30, 0, 6, code),
+        OATH_OK);
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
+    post(p, "/v1/auth/totp/confirm", body, &res);
+    expect(&res, 200, NULL);
+}
+
+/* First login of a new staff user: one-time password, change, enrol, confirm. */
+static void onboard(const struct fg_test_server *s, struct person *p, const char *new_pw)
+{
+    login(s, p, 1);
+    struct fg_client_response res;
+    assert_int_equal(fg_client_get(p->c, "/v1/approvals", &res), FG_OK);
+    expect(&res, 403, "password_change_required");
+    change_password(p, new_pw);
+    enrol_totp(p);
+}
+
+/* The one-time password the outbox sent to `to` (the last staff_password line for it). */
+static void outbox_password(const struct fg_test_server *s, const char *to, char out[64])
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/outbox.jsonl", s->dir);
+    size_t len = 0;
+    char *text = fg_test_read_file(path, &len);
+    assert_non_null(text);
+    out[0] = '\0';
+    for (char *line = text, *end; *line != '\0'; line = end + 1) {
+        end = strchr(line, '\n');
+        assert_non_null(end);
+        json_t *msg = json_loadb(line, (size_t)(end - line), 0, NULL);
+        assert_non_null(msg);
+        const char *code = json_string_value(json_object_get(msg, "code"));
+        if (strcmp(json_string_value(json_object_get(msg, "to")), to) == 0 &&
+            strcmp(json_string_value(json_object_get(msg, "purpose")), "staff_password") == 0) {
+            assert_non_null(code);
+            snprintf(out, 64, "%s", code);
+        }
+        json_decref(msg);
+    }
+    free(text);
+    if (out[0] == '\0')
+        fail_msg("no staff_password for %s in the outbox", to);
+}
+
+static void person_init(struct person *p, const char *username)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->username, sizeof p->username, "%s", username);
+    snprintf(p->device, sizeof p->device, "%s-dev", username);
+    snprintf(p->contact, sizeof p->contact, "%s@bank.example", username);
+}
+
+/* ---- one MFA-complete user per staff role ---------------------------------------------------- */
+
+struct matrix {
+    struct fg_test_server s;
+    struct person staff[STAFF_ROLE_COUNT]; /* [SECURITY_ADMIN] is the first administrator */
+    struct person admin2;                  /* the second approver (bootstrap exception) */
+    struct fg_client *anon;
+};
+
+static void init_and_bootstrap(struct matrix *t)
+{
+    struct person *a = &t->staff[SECURITY_ADMIN];
+    json_t *init = json_pack("{s:i, s:i}", "shares", 3, "threshold", 2);
+    struct fg_client_response res;
+    assert_int_equal(fg_client_post_json(t->anon, "/v1/sys/init", init, &res), FG_OK);
+    json_decref(init);
+    assert_int_equal(res.status, 200);
+    json_t *admin = json_object_get(res.json, "admin");
+    snprintf(a->password, sizeof a->password, "%s",
+             json_string_value(json_object_get(admin, "password")));
+    fg_client_response_release(&res);
+    onboard(&t->s, a, "Adm1n-first-Qx7!vT");
+
+    post(a, "/v1/users",
+         "{\"username\":\"admin2\",\"roles\":[\"security_admin\"],"
+         "\"contact\":\"admin2@bank.example\",\"bootstrap\":true}",
+         &res);
+    if (res.status != 201)
+        fail_msg("bootstrap: %ld %s", res.status, res.body);
+    fg_client_response_release(&res);
+    outbox_password(&t->s, t->admin2.contact, t->admin2.password);
+    onboard(&t->s, &t->admin2, "Sec0nd-admin-Wz4#pR");
+}
+
+/* The first administrator requests every other staff role; the second approves. */
+static void create_staff(struct matrix *t)
+{
+    char ids[STAFF_ROLE_COUNT][32];
+    char in_30d[32];
+    time_t when = time(NULL) + 30 * 86400;
+    strftime(in_30d, sizeof in_30d, "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
+    for (int r = SECURITY_OFFICER; r < STAFF_ROLE_COUNT; r++) {
+        struct person *p = &t->staff[r];
+        char body[320], expiry[64] = "";
+        if (r == VENDOR) /* IAM-6: a vendor needs an expiry within a year */
+            snprintf(expiry, sizeof expiry, ",\"expires_at\":\"%s\"", in_30d);
+        snprintf(body, sizeof body, "{\"username\":\"%s\",\"roles\":[\"%s\"],\"contact\":\"%s\"%s}",
+                 p->username, role_names[r], p->contact, expiry);
+        struct fg_client_response res;
+        if (post(&t->staff[SECURITY_ADMIN], "/v1/users", body, &res) != 202)
+            fail_msg("request %s: %ld %s", role_names[r], res.status, res.body);
+        snprintf(ids[r], sizeof ids[r], "%s", str(&res, "approval_id"));
+        fg_client_response_release(&res);
+    }
+    for (int r = SECURITY_OFFICER; r < STAFF_ROLE_COUNT; r++) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/approvals/%s/approve", ids[r]);
+        struct fg_client_response res;
+        if (post(&t->admin2, path, "{\"reason\":\"matrix test\"}", &res) != 200)
+            fail_msg("approve %s: %ld %s", role_names[r], res.status, res.body);
+        fg_client_response_release(&res);
+        outbox_password(&t->s, t->staff[r].contact, t->staff[r].password);
+        char pw[64]; /* never containing the user name (password policy) */
+        snprintf(pw, sizeof pw, "Mtx-%d-pass-9kQ#v2", r);
+        onboard(&t->s, &t->staff[r], pw);
+    }
+}
+
+/* ---- the walk -------------------------------------------------------------------------------- */
+
+#define RANDOM_ID "AAAAAAAAAAAAAAAAAAAAAA" /* 22 base64url characters, as the server's ids */
+
+/* The pattern with every {param} replaced by RANDOM_ID. */
+static void instantiate(const char *pattern, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = pattern; *p != '\0' && o + 1 < size;) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            assert_non_null(close);
+            o += (size_t)snprintf(out + o, size - o, "%s", RANDOM_ID);
+            assert_true(o < size);
+            p = close + 1;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* One minimal request: `{}` for anything but GET. Returns the status; the error code
+ * (or "") to code. */
+static long call(struct fg_client *c, const struct route_rule *rule, char code[48])
+{
+    char path[256];
+    instantiate(rule->pattern, path, sizeof path);
+    json_t *empty = json_object();
+    struct fg_client_response res;
+    int is_get = strcmp(rule->method, "GET") == 0;
+    fg_rc rc = fg_client_send_json(c, rule->method, path, is_get ? NULL : empty, &res);
+    json_decref(empty);
+    if (rc != FG_OK)
+        fail_msg("%s %s: transport error: %s", rule->method, path, fg_client_last_error(c));
+    snprintf(code, 48, "%s", res.error_code ? res.error_code : "");
+    long status = res.status;
+    fg_client_response_release(&res);
+    return status;
+}
+
+static int got_past_authorization(long status)
+{
+    return status != 401 && status != 403;
+}
+
+/* A role-checked route for one role: allowed or 403 permission_denied as the table says. */
+static void check_role(struct mismatches *m, const struct route_rule *rule, int role, long status,
+                       const char *code)
+{
+    int want = (rule->allowed & R(role)) != 0;
+    int denied = status == 403 && strcmp(code, "permission_denied") == 0;
+    if (want && !got_past_authorization(status))
+        mismatch(m, "%-6s %-28s %-16s expected allowed, got %ld %s", rule->method, rule->pattern,
+                 role_names[role], status, code);
+    else if (!want && !denied)
+        mismatch(m, "%-6s %-28s %-16s expected 403 permission_denied, got %ld %s", rule->method,
+                 rule->pattern, role_names[role], status, code);
+}
+
+/* Every caller on one route; public and gated routes must answer everyone alike. */
+static void walk_route(struct matrix *t, struct mismatches *m, const struct route_rule *rule)
+{
+    char code[48];
+    long anon = call(t->anon, rule, code);
+    printf("  %-6s %-28s anonymous=%ld", rule->method, rule->pattern, anon);
+    if (rule->access == ROLES && !(anon == 401 && strcmp(code, "unauthenticated") == 0))
+        mismatch(m, "%-6s %-28s %-16s expected 401 unauthenticated, got %ld %s", rule->method,
+                 rule->pattern, "anonymous", anon, code);
+    if (rule->access != ROLES && !got_past_authorization(anon))
+        mismatch(m, "%-6s %-28s %-16s %s route answered %ld %s", rule->method, rule->pattern,
+                 "anonymous", rule->access == PUBLIC ? "public" : "not role-checked", anon, code);
+    for (int r = 0; r < STAFF_ROLE_COUNT; r++) {
+        long status = call(t->staff[r].c, rule, code);
+        printf(" %s=%ld", role_names[r], status);
+        if (rule->access == ROLES)
+            check_role(m, rule, r, status, code);
+        else if (status != anon)
+            mismatch(m, "%-6s %-28s %-16s %s route answered %ld %s, anonymous got %ld",
+                     rule->method, rule->pattern, role_names[r],
+                     rule->access == PUBLIC ? "public" : "not role-checked", status, code, anon);
+    }
+    printf("\n");
+}
+
+static int is_logout(const struct route_rule *rule)
+{
+    return strcmp(rule->pattern, "/v1/auth/logout") == 0;
+}
+
+static void test_matrix_staff_walk(void **state)
+{
+    (void)state;
+    struct matrix *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    for (int r = 0; r < STAFF_ROLE_COUNT; r++)
+        person_init(&t->staff[r], r == SECURITY_ADMIN ? "admin" : role_names[r]);
+    person_init(&t->admin2, "admin2");
+    const char *const args[] = {"--set", "outbox.sink=file",    "--set", "diag.write_probe=true",
+                                "--set", "server.metrics=true", NULL};
+    fg_test_server_start(&t->s, args);
+    fg_test_server_client(&t->s, &t->anon);
+    init_and_bootstrap(t);
+    create_staff(t);
+
+    struct mismatches *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    printf("matrix (status per caller):\n");
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (!is_logout(&table[i]))
+            walk_route(t, m, &table[i]);
+    for (size_t i = 0; i < TABLE_SIZE; i++) /* logout ends each session: last */
+        if (is_logout(&table[i]))
+            walk_route(t, m, &table[i]);
+    fail_if_mismatches(m, "authorization");
+    free(m);
+
+    for (int r = 0; r < STAFF_ROLE_COUNT; r++)
+        fg_client_free(t->staff[r].c);
+    fg_client_free(t->admin2.c);
+    fg_client_free(t->anon);
+    assert_int_equal(fg_test_server_stop(&t->s), 0);
+    fg_test_server_done(&t->s);
+    free(t);
+}
+
+/* The customer row of the table is written (from data/roles.yaml) but cannot be walked:
+ * there is no way to create a customer until the ledger issue brings customers.create's
+ * route. "A customer against another customer's objects" (object-level checks) belongs to
+ * that issue too, when customers own accounts and statements. */
+static void test_matrix_customer(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        assert_true(table[i].access != ROLES ||
+                    ((table[i].allowed & R(CUSTOMER)) != 0) ==
+                        (strncmp(table[i].permission, "self.", 5) == 0));
+    printf("customer walk skipped: customers arrive with the ledger issue\n");
+    skip();
+}
+
+int main(void)
+{
+    assert_int_equal(fg_crypto_init(), FG_OK);
+    assert_int_equal(oath_init(), OATH_OK);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matrix_route_coverage),
+        cmocka_unit_test_teardown(test_matrix_staff_walk, fg_test_server_teardown),
+        cmocka_unit_test(test_matrix_customer),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    oath_done();
+    return failed;
+}
