@@ -42,6 +42,7 @@ struct fg_client {
     int insecure;
     int http2;
     int fresh_connection;
+    char source_address[64];
     long timeout_ms;
     struct fg_buf token; /* bearer token (secret; wiped), empty = no session */
     char *device_id;
@@ -147,6 +148,8 @@ fg_rc fg_client_new(const struct fg_client_options *opt, struct fg_client **out)
     c->insecure = opt->insecure;
     c->http2 = opt->http2;
     c->fresh_connection = opt->fresh_connection;
+    if (opt->source_address != NULL)
+        snprintf(c->source_address, sizeof c->source_address, "%s", opt->source_address);
     c->timeout_ms = opt->timeout_ms ? opt->timeout_ms : FG_CLIENT_TIMEOUT_MS_DEFAULT;
     *out = c;
     return FG_OK;
@@ -384,6 +387,8 @@ static void set_transport(struct fg_client *c, const char *url)
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    if (c->source_address[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_INTERFACE, c->source_address);
     if (c->fresh_connection) {
         curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);

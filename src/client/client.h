@@ -80,6 +80,7 @@ struct fg_client_options {
     int http2;            /* 1 = prefer HTTP/2 over TLS (falls back to 1.1); 0 = HTTP/1.1 */
     long timeout_ms;      /* whole request; 0 = FG_CLIENT_TIMEOUT_MS_DEFAULT */
     int fresh_connection; /* 1 = a new connection for every request, closed after it */
+    const char *source_address; /* local address to connect from ("127.0.0.2"); NULL = any */
 };
 
 /* Header lines a signing hook adds. Add with fg_client_headers_add(); the client owns

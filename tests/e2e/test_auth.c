@@ -26,8 +26,8 @@
 
 struct signer {
     uint8_t key[32];
-    int64_t ts_shift;       /* seconds added to the timestamp (stale-timestamp tests) */
-    char last[3][128];      /* the headers of the last signed request, for replays */
+    int64_t ts_shift;  /* seconds added to the timestamp (stale-timestamp tests) */
+    char last[3][128]; /* the headers of the last signed request, for replays */
 };
 
 static fg_rc sign(void *ctx, const char *method, const char *path, const void *body,
@@ -88,8 +88,8 @@ static void init_instance(struct fg_client *c, struct admin *a)
 static long login(struct fg_client *c, const char *user, const char *pw, const char *device,
                   struct fg_client_response *res)
 {
-    json_t *body = json_pack("{s:s, s:s, s:s}", "username", user, "password", pw, "device_id",
-                             device);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "username", user, "password", pw, "device_id", device);
     assert_int_equal(fg_client_post_json(c, "/v1/auth/login", body, res), FG_OK);
     json_decref(body);
     return res->status;
@@ -236,7 +236,8 @@ static void test_first_admin_password_change_and_replay(void **state)
 
     /* unsigned state change: 401; weak new password: 422 naming the field */
     char body[256];
-    snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"password\"}", a.password);
+    snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"password\"}",
+             a.password);
     fg_client_set_signer(c, NULL, NULL);
     post_raw(c, "/v1/auth/password", body, NULL, &res);
     expect(&res, 401, "unauthenticated");
@@ -349,7 +350,7 @@ static void test_first_admin_password_change_and_replay(void **state)
     assert_int_equal(fg_test_server_grep(&s, new_pw, strlen(new_pw)), 0);
     assert_int_equal(fg_test_server_grep(&s, token, strlen(token)), 0);
     assert_int_equal(fg_test_server_grep(&s, uri, strlen(uri)), 0); /* the TOTP secret */
-    assert_int_equal(fg_test_server_grep(&s, "blue heron", 10), 0);  /* stored encrypted */
+    assert_int_equal(fg_test_server_grep(&s, "blue heron", 10), 0); /* stored encrypted */
     fg_test_server_done(&s);
 }
 
@@ -436,6 +437,66 @@ static void test_stuffing_from_one_source(void **state)
     /* the source stays refused, whoever it claims to be */
     assert_int_equal(login(c, "admin", a.password, "fresh-device", &res), 429);
     fg_client_response_release(&res);
+    /* another source address is unaffected */
+    struct fg_client *other;
+    struct fg_client_options oo = {
+        .base_url = s.base_url, .ca_file = s.ca_file, .source_address = "127.0.0.2"};
+    assert_int_equal(fg_client_new(&oo, &other), FG_OK);
+    assert_int_equal(login(other, "admin", a.password, "other-device", &res), 200);
+    fg_client_response_release(&res);
+    fg_client_free(other);
+    fg_client_free(c);
+    assert_int_equal(fg_test_server_stop(&s), 0);
+    fg_test_server_done(&s);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Unknown user and wrong password: the same bytes and, over 50 of each, medians within 10 %.
+ * The server clock moves 31 min before each pair so no throttle, lock or source limit
+ * changes the answer (each would be a different, faster response). */
+static void test_uniform_failures(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    struct fg_test_server s;
+    static const char *const probe[] = {"--set", "diag.write_probe=true", NULL};
+    fg_test_server_start(&s, probe);
+    struct fg_client *c;
+    fg_test_server_client(&s, &c);
+    struct admin a;
+    init_instance(c, &a);
+    uint64_t unknown_ns[N], wrong_ns[N];
+    char first[512] = "";
+    for (int i = 0; i < N; i++) {
+        server_clock(c, (int64_t)(i + 1) * 31 * 60);
+        for (int k = 0; k < 2; k++) {
+            int unknown = (i + k) % 2 == 0; /* alternate which goes first */
+            struct fg_client_response res;
+            uint64_t t0 = fg_time_mono_ns();
+            long st =
+                login(c, unknown ? "nobody-at-all" : "admin", "Wrong-password-77", "dev-t", &res);
+            uint64_t dt = fg_time_mono_ns() - t0;
+            assert_int_equal(st, 401);
+            if (first[0] == '\0')
+                snprintf(first, sizeof first, "%s", res.body);
+            assert_string_equal(res.body, first); /* byte-identical, every time */
+            (unknown ? unknown_ns : wrong_ns)[i] = dt;
+            fg_client_response_release(&res);
+        }
+    }
+    qsort(unknown_ns, N, sizeof unknown_ns[0], cmp_u64);
+    qsort(wrong_ns, N, sizeof wrong_ns[0], cmp_u64);
+    double mu = (double)unknown_ns[N / 2], mw = (double)wrong_ns[N / 2];
+    double diff = mu > mw ? (mu - mw) / mw : (mw - mu) / mu;
+    fprintf(stderr, "median unknown-user %.2f ms, wrong-password %.2f ms (%.1f %%)\n", mu / 1e6,
+            mw / 1e6, diff * 100);
+    assert_true(diff <= 0.10);
+    server_clock(c, 0);
     fg_client_free(c);
     assert_int_equal(fg_test_server_stop(&s), 0);
     fg_test_server_done(&s);
@@ -449,6 +510,7 @@ int main(void)
                                   fg_test_server_teardown),
         cmocka_unit_test_teardown(test_lockout_and_throttle, fg_test_server_teardown),
         cmocka_unit_test_teardown(test_stuffing_from_one_source, fg_test_server_teardown),
+        cmocka_unit_test_teardown(test_uniform_failures, fg_test_server_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
