@@ -105,7 +105,7 @@ static const char *str(const struct fg_client_response *res, const char *key)
     const char *v = json_string_value(json_object_get(res->json, key));
     if (v == NULL)
         fail_msg("no \"%s\" in %s", key, res->body);
-    return v;
+    return v ? v : ""; /* fail_msg does not return, but is not declared noreturn */
 }
 
 /* Log in (new session on p->device); returns the login answer's mfa_required text. */
