@@ -597,6 +597,26 @@ static void test_matrix_staff_walk(void **state)
     fail_if_mismatches(m, "authorization");
     free(m);
 
+    /* IAM-6: a vendor loses access at its expiry (30 days here) — and only the vendor */
+    struct fg_client_response res;
+    for (int k = 0; k < 2; k++) {
+        json_t *clk = json_pack("{s:I}", "offset_s", (json_int_t)(k == 0 ? 31 * 24 * 3600 : 0));
+        assert_int_equal(fg_client_post_json(t->anon, "/v1/diag/clock", clk, &res), FG_OK);
+        json_decref(clk);
+        expect(&res, 200, NULL);
+        if (k == 1)
+            break;
+        for (int r = 0; r < STAFF_ROLE_COUNT; r++) {
+            if (r != VENDOR && r != TELLER)
+                continue;
+            json_t *body = json_pack("{s:s, s:s, s:s}", "username", t->staff[r].username,
+                                     "password", t->staff[r].password, "device_id", "after-30d");
+            assert_int_equal(fg_client_post_json(t->anon, "/v1/auth/login", body, &res), FG_OK);
+            json_decref(body);
+            expect(&res, r == VENDOR ? 401 : 200, r == VENDOR ? "unauthenticated" : NULL);
+        }
+    }
+
     for (int r = 0; r < STAFF_ROLE_COUNT; r++)
         fg_client_free(t->staff[r].c);
     fg_client_free(t->admin2.c);
