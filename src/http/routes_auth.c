@@ -83,16 +83,15 @@ static void login_done(struct fg_call *c, void *arg, fg_rc rc)
             fg_reply_rc(c, rc, NULL);
         } else {
             fg_time_format_rfc3339(l->session.expires_ms, expires);
-            json_t *mfa = l->session.mfa_required ? json_string(l->user.totp_enrolled ? "totp"
-                                                                                      : "enroll")
-                                                  : json_false();
+            json_t *mfa = l->session.mfa_required
+                              ? json_string(l->user.totp_enrolled ? "totp" : "enroll")
+                              : json_false();
             json_t *phrase = l->phrase[0] ? json_string(l->phrase) : json_null();
             fg_reply_json(c, 200,
                           json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "token", l->token,
-                                    "session_key", key_text, "expires_at", expires,
-                                    "mfa_required", mfa, "must_change_password",
-                                    l->session.must_change_password, "reserved_phrase",
-                                    phrase));
+                                    "session_key", key_text, "expires_at", expires, "mfa_required",
+                                    mfa, "must_change_password", l->session.must_change_password,
+                                    "reserved_phrase", phrase));
             fg_wipe(key_text, sizeof key_text);
         }
     } else if (l->result == FG_LOGIN_LOCKED) {
@@ -161,6 +160,48 @@ static void login_checked(struct fg_call *c, void *arg, fg_rc rc)
         login_job_free(job);
 }
 
+/* A refusal by the per-source limit is audited too ("auth.login", denied, rate limited):
+ * the record commits, then the 429 goes out. */
+struct limited_job {
+    struct fg_audit_record record;
+    char retry[24];
+};
+
+static void limited_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct limited_job *job = arg;
+    if (rc)
+        fg_log(FG_LOG_ERROR, "iam.limited_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+    if (c != NULL) {
+        fg_call_add_header(c, "retry-after", job->retry);
+        fg_reply_error(c, 429, "rate_limited", "too many failed logins from this source", NULL);
+    }
+    free(job);
+}
+
+static void source_limited(struct fg_call *c, const char *username, int64_t wait_s)
+{
+    struct limited_job *job = calloc(1, sizeof *job);
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    char details[160];
+    int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"source_limited\"}",
+                     username && fg_username_valid(username) ? username : "");
+    fg_call_wipe_body(c);
+    if (job == NULL ||
+        fg_audit_record_init(&job->record, &who, "auth.login", "user", "") != FG_OK || n <= 0 ||
+        (size_t)n >= sizeof details ||
+        fg_audit_record_details(&job->record, details, (size_t)n) != FG_OK) {
+        free(job);
+        fg_reply_rc(c, FG_ERR_RATE_LIMITED, NULL);
+        return;
+    }
+    fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, FG_ERR_RATE_LIMITED);
+    snprintf(job->retry, sizeof job->retry, "%lld", (long long)wait_s);
+    if (fg_call_write_record(c, fg_audit_record_only, job, &job->record, limited_done) != FG_OK)
+        free(job);
+}
+
 static const struct fg_json_field login_fields[] = {
     {"username", FG_JSON_STRING, 1, 1, FG_USERNAME_MAX},
     {"password", FG_JSON_STRING, 1, 1, 1024},
@@ -188,21 +229,17 @@ static void login(struct fg_call *c)
     if (wait_dev > wait_s)
         wait_s = wait_dev;
     if (wait_s > 0) {
-        fg_call_wipe_body(c);
-        char retry[24];
-        snprintf(retry, sizeof retry, "%lld", (long long)wait_s);
         fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
                FG_LF_INT("retry_after_s", wait_s));
-        fg_call_add_header(c, "retry-after", retry);
-        fg_reply_error(c, 429, "rate_limited", "too many failed logins from this source", NULL);
+        source_limited(c, json_string_value(json_object_get(body, "username")), wait_s);
         return;
     }
     json_t *pw = json_object_get(body, "password");
     struct login_job *job = calloc(1, sizeof *job);
-    fg_rc rc = job ? fg_login_new(json_string_value(json_object_get(body, "username")),
-                                  json_string_value(pw), json_string_length(pw), device, peer,
-                                  &job->login)
-                   : FG_ERR_NOMEM;
+    fg_rc rc =
+        job ? fg_login_new(json_string_value(json_object_get(body, "username")),
+                           json_string_value(pw), json_string_length(pw), device, peer, &job->login)
+            : FG_ERR_NOMEM;
     fg_call_wipe_body(c);
     if (rc) {
         free(job);
@@ -271,7 +308,7 @@ struct password_job {
     char session_id[FG_SESSION_ID_TEXT];
     char *old_pw, *new_pw; /* locked */
     size_t old_len, new_len;
-    const char *reason;    /* static, for a refusal */
+    const char *reason; /* static, for a refusal */
     fg_rc refusal;
     char new_hash[FG_PWHASH_STR_MAX];
     struct fg_audit_record record;
@@ -337,7 +374,8 @@ static fg_rc password_intent(fg_conn *conn, void *arg)
     if (job->refusal)
         return FG_OK; /* only the denied record */
     fg_rc rc = fg_user_set_password(conn, job->user_id, job->new_hash, fg_time_wall_ms());
-    struct fg_val p[] = {FG_VSTR(job->user_id), FG_VSTR(job->session_id), FG_VINT(fg_time_wall_ms())};
+    struct fg_val p[] = {FG_VSTR(job->user_id), FG_VSTR(job->session_id),
+                         FG_VINT(fg_time_wall_ms())};
     if (rc == FG_OK) /* every other session of the user ends */
         rc = fg_conn_exec(conn,
                           "UPDATE iam_sessions SET ended_ms = ?3, end_reason = 'password_change' "
@@ -447,8 +485,8 @@ static fg_rc phrase_intent(fg_conn *conn, void *arg)
 {
     struct phrase_job *job = arg;
     struct fg_val p[] = {FG_VSTR(job->user_id), FG_VBLOB(job->sealed, job->sealed_len)};
-    return fg_conn_exec(conn, "UPDATE iam_users SET reserved_phrase = ?2 WHERE id = ?1", p, 2,
-                        NULL, NULL, NULL);
+    return fg_conn_exec(conn, "UPDATE iam_users SET reserved_phrase = ?2 WHERE id = ?1", p, 2, NULL,
+                        NULL, NULL);
 }
 
 static void phrase_done(struct fg_call *c, void *arg, fg_rc rc)
@@ -490,8 +528,7 @@ static void set_phrase(struct fg_call *c)
     }
     fg_call_wipe_body(c);
     if (rc == FG_OK) /* the phrase itself is never in the record */
-        rc = fg_audit_record_init(&job->record, &who, "auth.reserved_phrase", "user",
-                                  job->user_id);
+        rc = fg_audit_record_init(&job->record, &who, "auth.reserved_phrase", "user", job->user_id);
     if (rc) {
         free(job);
         fg_reply_rc(c, rc, NULL);
@@ -505,14 +542,25 @@ fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg)
 {
     (void)cfg;
     const struct fg_route routes[] = {
-        {.method = "POST", .pattern = "/v1/auth/login", .permission = FG_PERM_PUBLIC,
-         .flags = FG_ROUTE_JSON_BODY, .fn = login},
-        {.method = "POST", .pattern = "/v1/auth/logout", .permission = "self.session",
+        {.method = "POST",
+         .pattern = "/v1/auth/login",
+         .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = login},
+        {.method = "POST",
+         .pattern = "/v1/auth/logout",
+         .permission = "self.session",
          .fn = logout},
-        {.method = "POST", .pattern = "/v1/auth/password", .permission = "self.password",
-         .flags = FG_ROUTE_JSON_BODY, .fn = password_change},
-        {.method = "POST", .pattern = "/v1/auth/phrase", .permission = "self.session",
-         .flags = FG_ROUTE_JSON_BODY, .fn = set_phrase},
+        {.method = "POST",
+         .pattern = "/v1/auth/password",
+         .permission = "self.password",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = password_change},
+        {.method = "POST",
+         .pattern = "/v1/auth/phrase",
+         .permission = "self.session",
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = set_phrase},
     };
     fg_rc rc = FG_OK;
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)

@@ -418,9 +418,9 @@ static void test_stuffing_from_one_source(void **state)
     init_instance(c, &a);
     struct fg_client_response res;
     int limited = 0, first_limited = -1;
-    for (int i = 0; i < 60; i++) { /* 30 usernames, new device each time: the IP is the key */
+    for (int i = 0; i < 200; i++) { /* 100 usernames, new device each time: the IP is the key */
         char user[32], device[32];
-        snprintf(user, sizeof user, "user%02d", i % 30);
+        snprintf(user, sizeof user, "user%03d", i % 100);
         snprintf(device, sizeof device, "stuffer-%d", i);
         long st = login(c, user, "Spring2024!!x", device, &res);
         if (st == 429) {
@@ -433,7 +433,7 @@ static void test_stuffing_from_one_source(void **state)
         fg_client_response_release(&res);
     }
     assert_int_equal(first_limited, 20); /* FG_IAM_SOURCE_FAILURES_MAX */
-    assert_int_equal(limited, 40);
+    assert_int_equal(limited, 180);
     /* the source stays refused, whoever it claims to be */
     assert_int_equal(login(c, "admin", a.password, "fresh-device", &res), 429);
     fg_client_response_release(&res);
@@ -447,6 +447,13 @@ static void test_stuffing_from_one_source(void **state)
     fg_client_free(other);
     fg_client_free(c);
     assert_int_equal(fg_test_server_stop(&s), 0);
+    /* every refusal is in the audit chain: 20 bad credentials, 181 source-limited */
+    assert_int_equal(count_audit(&s, "action = 'auth.login' AND result = 'denied' AND "
+                                     "error_code = 'FG_ERR_RATE_LIMITED'"),
+                     181);
+    assert_int_equal(count_audit(&s, "action = 'auth.login' AND result = 'denied' AND "
+                                     "error_code = 'FG_ERR_UNAUTHENTICATED'"),
+                     20);
     fg_test_server_done(&s);
 }
 
