@@ -343,9 +343,10 @@ static void bootstrap_second_admin(struct staff *t)
 static void request_teller_and_supervisor(struct staff *t)
 {
     struct person *a = &t->admin;
-    request(a, "/v1/users",
-            "{\"username\":\"teller1\",\"roles\":[\"teller\"],\"contact\":\"teller1@bank.example\"}",
-            t->teller_req);
+    request(
+        a, "/v1/users",
+        "{\"username\":\"teller1\",\"roles\":[\"teller\"],\"contact\":\"teller1@bank.example\"}",
+        t->teller_req);
     request(a, "/v1/users",
             "{\"username\":\"super1\",\"roles\":[\"supervisor\"],\"contact\":\"+8613800001111\"}",
             t->supervisor_req);
@@ -425,8 +426,8 @@ static void new_staff_log_in(struct staff *t)
     char path[96];
     assert_int_equal(get(&t->teller, "/v1/approvals", &res), 200);
     fg_client_response_release(&res);
-    post(&t->teller, "/v1/users", "{\"username\":\"x-y\",\"roles\":[\"teller\"],\"contact\":\"a@b\"}",
-         &res);
+    post(&t->teller, "/v1/users",
+         "{\"username\":\"x-y\",\"roles\":[\"teller\"],\"contact\":\"a@b\"}", &res);
     expect(&res, 403, "permission_denied");
     /* both log in again with a second factor (a later TOTP step than their confirmation) */
     next_totp_step();
@@ -464,8 +465,8 @@ static void refusals(struct staff *t)
     post(a, path, "{\"grant\":[\"auditor\"]}", &res);
     expect(&res, 422, "policy_violation");
     /* IAM-6: a vendor needs an expiry within a year; unknown roles and taken names refused */
-    post(a, "/v1/users", "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\"}",
-         &res);
+    post(a, "/v1/users",
+         "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\"}", &res);
     assert_string_equal(res.error_field, "expires_at");
     expect(&res, 422, "policy_violation");
     post(a, "/v1/users",
@@ -537,9 +538,10 @@ static void audit_trail(struct staff *t)
     assert_int_equal(count_audit(s, "action = 'approval.bootstrap' AND result = 'ok' "
                                     "AND details LIKE '%\"bootstrap\":true%'"),
                      1);
-    assert_true(count_audit(s, "action = 'approval.request' AND result = 'ok'") == 5);
+    /* 5 staff/role requests and the unlock */
+    assert_true(count_audit(s, "action = 'approval.request' AND result = 'ok'") == 6);
     assert_true(count_audit(s, "action = 'approval.request' AND result = 'denied'") >= 7);
-    assert_int_equal(count_audit(s, "action = 'approval.approve' AND result = 'ok'"), 3);
+    assert_int_equal(count_audit(s, "action = 'approval.approve' AND result = 'ok'"), 4);
     assert_true(count_audit(s, "action = 'approval.approve' AND result = 'denied'") >= 3);
     assert_int_equal(count_audit(s, "action = 'approval.reject' AND result = 'ok'"), 1);
     char where[256];
@@ -547,7 +549,47 @@ static void audit_trail(struct staff *t)
              "action = 'approval.approve' AND result = 'denied' AND actor_id = '%s' "
              "AND details LIKE '%%requester cannot approve%%'",
              t->admin.user_id);
-    assert_int_equal(count_audit(s, where), 1);
+    assert_int_equal(count_audit(s, where), 2); /* a staff request, and the unlock */
+}
+
+static long anon_login(struct fg_client *c, const struct person *p, const char *pw,
+                       struct fg_client_response *res)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s}", "username", p->username, "password", pw,
+                             "device_id", "lock-test");
+    assert_int_equal(fg_client_post_json(c, "/v1/auth/login", body, res), FG_OK);
+    json_decref(body);
+    return res->status;
+}
+
+/* AUTH-2: a locked user is unlocked under four-eyes — requested by one administrator,
+ * approved by the other; the requester cannot approve it. */
+static void unlock_by_approval(struct staff *t)
+{
+    struct person *v = &t->supervisor;
+    struct fg_client *anon;
+    fg_test_server_client(&t->s, &anon);
+    struct fg_client_response res;
+    for (int i = 0; i < 5; i++) { /* 3 quick failures, then the throttle's 1 s and 2 s */
+        if (i == 3)
+            usleep(1100 * 1000);
+        if (i == 4)
+            usleep(2100 * 1000);
+        assert_int_equal(anon_login(anon, v, "Wrong-password-9", &res), 401);
+        fg_client_response_release(&res);
+    }
+    assert_int_equal(anon_login(anon, v, v->password, &res), 423);
+    fg_client_response_release(&res);
+    char path[128], id[32];
+    snprintf(path, sizeof path, "/v1/users/%s/unlock", v->user_id);
+    request(&t->admin, path, "{}", id);
+    snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
+    post(&t->admin, path, "{\"reason\":\"my own request\"}", &res);
+    expect(&res, 403, "permission_denied");
+    approve(&t->admin2, id, NULL);
+    assert_int_equal(anon_login(anon, v, v->password, &res), 200);
+    fg_client_response_release(&res);
+    fg_client_free(anon);
 }
 
 static void test_staff_acceptance(void **state)
@@ -568,6 +610,7 @@ static void test_staff_acceptance(void **state)
     new_staff_log_in(t);
     refusals(t);
     role_grant(t);
+    unlock_by_approval(t);
 
     struct person *people[] = {&t->admin, &t->admin2, &t->teller, &t->supervisor};
     for (size_t i = 0; i < 4; i++)
