@@ -51,6 +51,7 @@
 #include "http/server.h"
 #include "iam/approval.h"
 #include "iam/iam.h"
+#include "keys/keys.h"
 #include "notify/outbox.h"
 
 /* A vendor's account ends within a year (IAM-6): longer third-party access is a new request
@@ -73,6 +74,7 @@ struct action_env {
     int created;                      /* out: users.create executed */
     int delivered;                    /* out: the password is in the outbox (else: the answer) */
     int roles_changed;                /* out: users.roles executed (end the user's sessions) */
+    struct fg_keys_op *keys_op;       /* out: keys.rotate written; published after commit */
 };
 
 static _Thread_local struct action_env *current_env;
@@ -507,6 +509,63 @@ static fg_rc unlock_execute(fg_conn *conn, const char *payload, const struct fg_
     return rc;
 }
 
+/* ---- keys.rotate (class keys): a new key version under four-eyes (DATA-2, GOV-3) -------- */
+
+/* audit and sign keys are in use by the live audit log, which cannot switch keys while it
+ * runs: rotate those offline (finguard keys rotate). */
+static fg_rc rotate_purpose(const char *payload, enum fg_key_purpose *out, const char **reason)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
+    const char *name = doc ? json_string_value(json_object_get(doc, "purpose")) : NULL;
+    fg_rc rc = name != NULL && json_object_size(doc) == 1 ? fg_key_purpose_parse(name, out)
+                                                          : FG_ERR_INVALID;
+    json_decref(doc);
+    if (rc) {
+        *reason = "payload must be {\"purpose\"} naming a key purpose";
+        return FG_ERR_INVALID;
+    }
+    if (*out == FG_KEY_AUDIT || *out == FG_KEY_SIGN) {
+        *reason = "audit and sign keys are rotated offline (finguard keys rotate)";
+        return FG_ERR_POLICY;
+    }
+    return FG_OK;
+}
+
+static fg_rc rotate_validate(fg_conn *conn, const char *payload, void *ctx, const char **reason)
+{
+    (void)conn;
+    (void)ctx;
+    enum fg_key_purpose purpose;
+    return rotate_purpose(payload, &purpose, reason);
+}
+
+static fg_rc rotate_execute(fg_conn *conn, const char *payload, const struct fg_approval *ap,
+                            void *ctx, char *result_json, size_t cap)
+{
+    (void)ap;
+    (void)ctx;
+    struct action_env *env = current_env;
+    const char *reason = NULL;
+    enum fg_key_purpose purpose;
+    if (env == NULL)
+        return FG_ERR_INTERNAL;
+    fg_rc rc = rotate_purpose(payload, &purpose, &reason);
+    struct fg_keys_op *op = NULL;
+    if (rc == FG_OK)
+        rc = fg_keys_rotate_prepare(env->iam->keys, purpose, &op, &reason);
+    if (rc == FG_OK)
+        rc = fg_keys_op_intent(conn, op);
+    if (rc) {
+        fg_keys_op_free(op);
+        return rc;
+    }
+    env->keys_op = op; /* published by decide_done once the batch committed */
+    snprintf(result_json, cap, "{\"purpose\":\"%s\",\"version\":%u}", fg_key_purpose_name(purpose),
+             fg_keys_op_version(op));
+    return FG_OK;
+}
+
 /* Register once per process (servers may be built more than once in one process). */
 static fg_rc register_actions(void)
 {
@@ -525,6 +584,11 @@ static fg_rc register_actions(void)
          .action_class = "unlock",
          .validate = unlock_validate,
          .execute = unlock_execute,
+         .bootstrap = 0},
+        {.name = "keys.rotate",
+         .action_class = "keys",
+         .validate = rotate_validate,
+         .execute = rotate_execute,
          .bootstrap = 0},
     };
     fg_rc rc = FG_OK;
@@ -603,6 +667,7 @@ static void job_free(struct job *job)
     if (job == NULL)
         return;
     fg_secure_free(job->password);
+    fg_keys_op_free(job->env.keys_op); /* not published: the batch failed (wiped) */
     fg_wipe(job, sizeof *job);
     free(job);
 }
@@ -735,6 +800,13 @@ static void decide_done(struct fg_call *c, void *arg, fg_rc rc)
     int ok = rc == FG_OK && job->decide.rc == FG_OK;
     if (ok && job->env.roles_changed) /* committed: new rights need a new login */
         fg_sessions_end_user(job->iam->sessions, job->env.user_id, NULL);
+    if (ok && job->env.keys_op != NULL) { /* committed: the new version becomes active */
+        fg_rc prc = fg_keys_op_commit(job->iam->keys, job->env.keys_op);
+        if (prc)
+            fg_log(FG_LOG_ERROR, "keys.rotate_publish_failed", FG_LF_STR("rc", fg_rc_name(prc)));
+        fg_keys_op_free(job->env.keys_op);
+        job->env.keys_op = NULL;
+    }
     if (ok)
         fg_log(FG_LOG_INFO, "approval.decided", FG_LF_STR("approval_id", job->approval_id),
                FG_LF_STR("state", fg_approval_state_name(job->decide.out.state)),
@@ -1071,6 +1143,24 @@ static void roles_route(struct fg_call *c)
     submit_request(c, job);
 }
 
+static void rotate_route(struct fg_call *c)
+{
+    const char *purpose = fg_call_param(c, 0);
+    enum fg_key_purpose p;
+    if (purpose == NULL || fg_key_purpose_parse(purpose, &p) != FG_OK) {
+        fg_reply_error(c, 404, "not_found", "no such key purpose", NULL);
+        return;
+    }
+    struct job *job = job_new(c);
+    if (job == NULL) {
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    snprintf(job->payload, sizeof job->payload, "{\"purpose\":\"%s\"}", fg_key_purpose_name(p));
+    job->action = "keys.rotate";
+    submit_request(c, job);
+}
+
 static void unlock_route(struct fg_call *c)
 {
     const char *id = fg_call_param(c, 0);
@@ -1280,6 +1370,10 @@ fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg)
          .pattern = "/v1/users/{id}/unlock",
          .permission = "users.unlock",
          .fn = unlock_route},
+        {.method = "POST",
+         .pattern = "/v1/keys/{purpose}/rotate",
+         .permission = "keys.rotate",
+         .fn = rotate_route},
         {.method = "POST",
          .pattern = "/v1/users/{id}/roles",
          .permission = "users.roles",

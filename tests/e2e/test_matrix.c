@@ -108,6 +108,7 @@ static const struct route_rule table[] = {
      R(SECURITY_ADMIN) | R(SECURITY_OFFICER) | R(AUDITOR)},
     {"POST", "/v1/users/{id}/roles", "users.roles", ROLES, R(SECURITY_ADMIN)},
     {"POST", "/v1/users/{id}/unlock", "users.unlock", ROLES, R(SECURITY_ADMIN)},
+    {"POST", "/v1/keys/{purpose}/rotate", "keys.rotate", ROLES, R(SECURITY_ADMIN)},
     {"GET", "/v1/approvals", "approvals.read", ROLES, APPROVALS_READERS},
     /* route-level only: approve.<class> is checked inside the decision (test_staff.c) */
     {"POST", "/v1/approvals/{id}/approve", "approvals.read", ROLES, APPROVALS_READERS},

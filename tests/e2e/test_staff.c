@@ -538,10 +538,10 @@ static void audit_trail(struct staff *t)
     assert_int_equal(count_audit(s, "action = 'approval.bootstrap' AND result = 'ok' "
                                     "AND details LIKE '%\"bootstrap\":true%'"),
                      1);
-    /* 5 staff/role requests and the unlock */
-    assert_true(count_audit(s, "action = 'approval.request' AND result = 'ok'") == 6);
+    /* 5 staff/role requests, the unlock and the key rotation */
+    assert_true(count_audit(s, "action = 'approval.request' AND result = 'ok'") == 7);
     assert_true(count_audit(s, "action = 'approval.request' AND result = 'denied'") >= 7);
-    assert_int_equal(count_audit(s, "action = 'approval.approve' AND result = 'ok'"), 4);
+    assert_int_equal(count_audit(s, "action = 'approval.approve' AND result = 'ok'"), 5);
     assert_true(count_audit(s, "action = 'approval.approve' AND result = 'denied'") >= 3);
     assert_int_equal(count_audit(s, "action = 'approval.reject' AND result = 'ok'"), 1);
     char where[256];
@@ -549,7 +549,7 @@ static void audit_trail(struct staff *t)
              "action = 'approval.approve' AND result = 'denied' AND actor_id = '%s' "
              "AND details LIKE '%%requester cannot approve%%'",
              t->admin.user_id);
-    assert_int_equal(count_audit(s, where), 2); /* a staff request, and the unlock */
+    assert_int_equal(count_audit(s, where), 3); /* a staff request, the unlock, the rotation */
 }
 
 static long anon_login(struct fg_client *c, const struct person *p, const char *pw,
@@ -592,6 +592,40 @@ static void unlock_by_approval(struct staff *t)
     fg_client_free(anon);
 }
 
+static const char *key_state(json_t *keys, const char *purpose, int version)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (strcmp(json_string_value(json_object_get(k, "purpose")), purpose) == 0 &&
+            json_integer_value(json_object_get(k, "version")) == version)
+            return json_string_value(json_object_get(k, "state"));
+    }
+    return "absent";
+}
+
+/* GOV-3, DATA-2: key rotation is a four-eyes change; audit/sign keys rotate offline only. */
+static void rotate_by_approval(struct staff *t)
+{
+    struct fg_client_response res;
+    post(&t->admin, "/v1/keys/audit/rotate", "{}", &res);
+    expect(&res, 422, "policy_violation");
+    char id[32], path[96];
+    request(&t->admin, "/v1/keys/pii/rotate", "{}", id);
+    snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
+    post(&t->admin, path, "{\"reason\":\"mine\"}", &res);
+    expect(&res, 403, "permission_denied");
+    approve(&t->admin2, id, NULL);
+    get(&t->admin, "/v1/keys", &res);
+    assert_int_equal(res.status, 200);
+    json_t *keys = json_object_get(res.json, "keys");
+    assert_string_equal(key_state(keys, "pii", 1), "decrypt-only");
+    assert_string_equal(key_state(keys, "pii", 2), "active");
+    assert_string_equal(key_state(keys, "audit", 2), "absent");
+    fg_client_response_release(&res);
+}
+
 static void test_staff_acceptance(void **state)
 {
     (void)state;
@@ -611,6 +645,7 @@ static void test_staff_acceptance(void **state)
     refusals(t);
     role_grant(t);
     unlock_by_approval(t);
+    rotate_by_approval(t);
 
     struct person *people[] = {&t->admin, &t->admin2, &t->teller, &t->supervisor};
     for (size_t i = 0; i < 4; i++)
