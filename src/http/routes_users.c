@@ -1194,6 +1194,9 @@ struct read_job {
     struct fg_approval_cursor after, next;
     int has_after, more;
     json_t *list;
+    /* the caller, for need-to-know (IAM-1) in the approvals list */
+    uint32_t caller_roles;
+    char caller_id[FG_USER_ID_MAX + 1];
 };
 
 static void read_job_free(struct read_job *job)
@@ -1265,11 +1268,21 @@ static void user_route(struct fg_call *c)
         read_job_free(job);
 }
 
+/* Need-to-know (IAM-1): a payload (for users.create: the new user's name and contact) and
+ * a result are shown to the requester and to those who may approve that class; everyone
+ * else with approvals.read sees that an approval exists, its action and state, no content. */
 static fg_rc approval_row(void *ctx, const struct fg_approval *ap)
 {
-    json_t *list = ctx;
+    struct read_job *job = ctx;
     json_t *o = approval_json(ap);
-    return o != NULL && json_array_append_new(list, o) == 0 ? FG_OK : FG_ERR_NOMEM;
+    if (o == NULL)
+        return FG_ERR_NOMEM;
+    if (strcmp(ap->requester_id, job->caller_id) != 0 &&
+        !fg_roles_can_approve(job->iam->roles, job->caller_roles, ap->action_class)) {
+        json_object_del(o, "payload");
+        json_object_del(o, "result");
+    }
+    return json_array_append_new(job->list, o) == 0 ? FG_OK : FG_ERR_NOMEM;
 }
 
 static fg_rc approvals_work(void *arg)
@@ -1280,7 +1293,7 @@ static fg_rc approvals_work(void *arg)
     if (rc)
         return rc;
     rc = fg_approval_list(conn, job->state, job->limit, job->has_after ? &job->after : NULL,
-                          approval_row, job->list, &job->next, &job->more);
+                          approval_row, job, &job->next, &job->more);
     fg_store_read_release(job->iam->store, conn);
     return rc;
 }
@@ -1337,6 +1350,9 @@ static void approvals_route(struct fg_call *c)
         return;
     }
     job->iam = fg_call_app(c)->iam;
+    const struct fg_session *who = fg_call_session(c);
+    job->caller_roles = who->role_mask;
+    snprintf(job->caller_id, sizeof job->caller_id, "%s", who->user_id);
     const char *field = approvals_query(c, job);
     if (field != NULL) {
         read_job_free(job);

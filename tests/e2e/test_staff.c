@@ -626,6 +626,36 @@ static void rotate_by_approval(struct staff *t)
     fg_client_response_release(&res);
 }
 
+/* IAM-1 need-to-know: a teller (approvals.read, no approve.staff) sees that approvals exist
+ * but not their content (the new users' names and contacts); an approver sees it. */
+static void approvals_need_to_know(struct staff *t)
+{
+    struct fg_client_response res;
+    get(&t->teller, "/v1/approvals?state=any&limit=100", &res);
+    assert_int_equal(res.status, 200);
+    json_t *list = json_object_get(res.json, "approvals");
+    assert_true(json_array_size(list) >= 5);
+    size_t i;
+    json_t *ap;
+    json_array_foreach(list, i, ap)
+    {
+        assert_null(json_object_get(ap, "payload"));
+        assert_null(json_object_get(ap, "result"));
+    }
+    assert_null(strstr(res.body, "contact"));
+    fg_client_response_release(&res);
+    get(&t->admin2, "/v1/approvals?state=any&limit=100", &res);
+    assert_int_equal(res.status, 200);
+    int with_payload = 0;
+    json_array_foreach(json_object_get(res.json, "approvals"), i, ap)
+    {
+        if (strcmp(json_string_value(json_object_get(ap, "action")), "users.create") == 0)
+            with_payload += json_object_get(ap, "payload") != NULL;
+    }
+    assert_true(with_payload >= 2);
+    fg_client_response_release(&res);
+}
+
 static void test_staff_acceptance(void **state)
 {
     (void)state;
@@ -646,6 +676,7 @@ static void test_staff_acceptance(void **state)
     role_grant(t);
     unlock_by_approval(t);
     rotate_by_approval(t);
+    approvals_need_to_know(t);
 
     struct person *people[] = {&t->admin, &t->admin2, &t->teller, &t->supervisor};
     for (size_t i = 0; i < 4; i++)
