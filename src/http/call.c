@@ -432,9 +432,26 @@ fg_rc fg_call_write(struct fg_call *c, fg_intent_fn fn, void *arg, fg_call_done_
     return fg_call_write_record(c, fn, arg, NULL, done);
 }
 
+size_t fg_call_inflight_total(struct fg_call *c)
+{
+    return atomic_load(&c->loop->srv->inflight_total);
+}
+
+const _Atomic size_t *fg_call_inflight_counter(struct fg_call *c)
+{
+    return &c->loop->srv->inflight_total;
+}
+
 fg_rc fg_call_write_record(struct fg_call *c, fg_intent_fn fn, void *arg, void *record,
                            fg_call_done_fn done)
 {
+    /* once sealing has begun no audited change may start: its record could not be MAC'd */
+    struct fg_sys *sys = c->loop->srv->app->sys;
+    if (record != NULL && sys != NULL && !fg_sys_audit_ready(sys)) {
+        fg_reply_error(c, 503, "sealed", "keys are sealed; unseal with the threshold of shares",
+                       NULL);
+        return FG_ERR_SEALED;
+    }
     assert(c != NULL && fn != NULL && done != NULL && !c->answered);
     struct fg_job *job = job_new(c, done, arg);
     if (job == NULL)
@@ -606,9 +623,8 @@ static int check_signature(struct fg_call *c, struct fg_iam *iam, const uint8_t 
         memcpy(method, req->method.base, req->method.len);
         method[req->method.len] = '\0';
     }
-    if (!well_formed || fg_request_verify(key, FG_SESSION_KEY_BYTES, method, target, ts_text,
-                                          nonce, req->entity.base, req->entity.len,
-                                          sig) != FG_OK) {
+    if (!well_formed || fg_request_verify(key, FG_SESSION_KEY_BYTES, method, target, ts_text, nonce,
+                                          req->entity.base, req->entity.len, sig) != FG_OK) {
         fg_log(FG_LOG_WARN, "iam.bad_signature", FG_LF_STR("request_id", c->request_id),
                FG_LF_STR("user", c->session.user_id), FG_LF_STR("source_ip", fg_call_peer(c)));
         deny(c, 401, "unauthenticated", "missing or invalid request signature",
@@ -644,8 +660,8 @@ static int authenticate(struct fg_call *c, const char *permission)
     uint8_t key[FG_SESSION_KEY_BYTES];
     int mismatch = 0;
     const char *why = NULL;
-    fg_rc rc = fg_sessions_lookup(iam->sessions, auth + 7, device, fg_time_wall_ms(),
-                                  &c->session, key, &mismatch, &why);
+    fg_rc rc = fg_sessions_lookup(iam->sessions, auth + 7, device, fg_time_wall_ms(), &c->session,
+                                  key, &mismatch, &why);
     if (rc) {
         fg_wipe(key, sizeof key);
         if (mismatch) /* an event for the monitor: a token presented from another device */

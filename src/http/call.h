@@ -112,6 +112,11 @@ struct fg_pool;
 FG_MUST_CHECK fg_rc fg_call_defer_on(struct fg_call *c, struct fg_pool *pool, fg_work_fn fn,
                                      void *arg, fg_call_done_fn done);
 
+/* Hand-offs in flight across all loops (the seal waits for them to drain): the counter
+ * itself, readable from any thread for the server's lifetime. */
+size_t fg_call_inflight_total(struct fg_call *c);
+const _Atomic size_t *fg_call_inflight_counter(struct fg_call *c);
+
 /* rc → HTTP status and API code. */
 int fg_http_status_of(fg_rc rc, const char **code);
 

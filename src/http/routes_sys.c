@@ -10,9 +10,12 @@
  * the keys; a completed unseal is audited once the audit log is armed (records cannot be
  * MAC'd while sealed, so failed attempts are counted into that record and logged).
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "base/buf.h"
@@ -346,6 +349,101 @@ static void sys_unseal(struct fg_call *c)
         unseal_free(job);
 }
 
+/* ---- POST /v1/sys/seal ------------------------------------------------------------------- */
+
+/* Seal on command (issue #3, DATA-2: a compromised key is revoked at once). The "sys.seal"
+ * record commits first; then the gate closes (every new request 503, no audited write may
+ * start), hand-offs already in flight drain (bounded wait), a final checkpoint anchors the
+ * tail, the audit log is detached, the keys are wiped and every session ends. */
+#define SEAL_DRAIN_MS 10000
+
+struct seal_job {
+    struct fg_sys *sys;
+    struct fg_iam *iam;
+    const _Atomic size_t *inflight;
+    size_t own; /* hand-offs that are this seal's own (1 on a worker, 0 detached) */
+    struct fg_audit_record record;
+};
+
+static fg_rc seal_work(void *arg)
+{
+    struct seal_job *job = arg;
+    for (int waited = 0; atomic_load(job->inflight) > job->own && waited < SEAL_DRAIN_MS; waited++)
+        usleep(1000);
+    if (atomic_load(job->inflight) > job->own)
+        fg_log(FG_LOG_WARN, "sys.seal_drain_timeout",
+               FG_LF_INT("inflight", (int64_t)atomic_load(job->inflight)));
+    fg_rc rc = fg_sys_seal_finish(job->sys);
+    if (job->iam != NULL)
+        fg_log(FG_LOG_INFO, "sys.sessions_ended",
+               FG_LF_INT("count", (int64_t)fg_sessions_end_all(job->iam->sessions)));
+    return rc;
+}
+
+static void *seal_thread(void *arg) /* the client left: finish the seal anyway */
+{
+    struct seal_job *job = arg;
+    fg_rc rc = seal_work(job);
+    (void)rc;
+    free(job);
+    return NULL;
+}
+
+static void seal_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    if (c != NULL) {
+        if (rc)
+            fg_reply_rc(c, rc, NULL);
+        else
+            fg_reply_json(c, 200, json_pack("{s:b}", "sealed", 1));
+    }
+    free(arg);
+}
+
+static void seal_recorded(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct seal_job *job = arg;
+    if (rc) {
+        if (c != NULL)
+            fg_reply_rc(c, rc, NULL);
+        free(job);
+        return;
+    }
+    fg_sys_seal_begin(job->sys); /* the gate closes now */
+    if (c == NULL) {
+        pthread_t t;
+        job->own = 0;
+        if (pthread_create(&t, NULL, seal_thread, job) == 0)
+            pthread_detach(t);
+        else
+            fg_log(FG_LOG_ERROR, "sys.seal_thread_failed"); /* gate stays closed */
+        return;
+    }
+    job->own = 1;
+    if (fg_call_defer(c, seal_work, job, seal_done) != FG_OK)
+        free(job); /* answered 503; the gate stays closed, the next seal finishes it */
+}
+
+static void sys_seal(struct fg_call *c)
+{
+    struct seal_job *job = calloc(1, sizeof *job);
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    static const char details[] = "{\"reason\":\"command\"}";
+    if (job == NULL ||
+        fg_audit_record_init(&job->record, &who, "sys.seal", "instance", NULL) != FG_OK ||
+        fg_audit_record_details(&job->record, details, sizeof details - 1) != FG_OK) {
+        free(job);
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+        return;
+    }
+    job->sys = fg_call_app(c)->sys;
+    job->iam = fg_call_app(c)->iam;
+    job->inflight = fg_call_inflight_counter(c);
+    if (fg_call_write_record(c, fg_audit_record_only, job, &job->record, seal_recorded) != FG_OK)
+        free(job);
+}
+
 /* ---- GET /v1/keys --------------------------------------------------------------------- */
 
 static fg_rc key_info_json(void *ctx, const struct fg_key_info *info)
@@ -392,6 +490,7 @@ fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *cfg)
          .flags = FG_ROUTE_UNSEALED | FG_ROUTE_JSON_BODY,
          .fn = sys_unseal},
         {.method = "GET", .pattern = "/v1/keys", .permission = "keys.read", .fn = keys_list},
+        {.method = "POST", .pattern = "/v1/sys/seal", .permission = "sys.seal", .fn = sys_seal},
     };
     fg_rc rc = FG_OK;
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)

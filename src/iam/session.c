@@ -321,3 +321,16 @@ int64_t fg_sessions_absolute_ms(const struct fg_sessions *t)
 {
     return t->absolute_ms;
 }
+
+size_t fg_sessions_end_all(struct fg_sessions *t)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].state == SLOT_LIVE) {
+            kill_slot(t, i);
+            n++;
+        }
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}

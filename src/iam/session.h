@@ -77,6 +77,8 @@ void fg_sessions_set_password_changed(struct fg_sessions *t, const char *id);
 size_t fg_sessions_end(struct fg_sessions *t, const char *id);
 size_t fg_sessions_end_user(struct fg_sessions *t, const char *user_id, const char *except_id);
 size_t fg_sessions_count(struct fg_sessions *t);
+/* End every session (the instance was sealed). Returns how many ended. */
+size_t fg_sessions_end_all(struct fg_sessions *t);
 int64_t fg_sessions_absolute_ms(const struct fg_sessions *t);
 
 #endif

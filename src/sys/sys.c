@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,9 @@ struct fg_sys {
     char anchor[FG_PATH_MAX];
     uint32_t checkpoint_records;
     int64_t checkpoint_interval_ms;
-    unsigned failed_unseals; /* since the last unseal; reported in its record */
+    unsigned failed_unseals;  /* since the last unseal; reported in its record */
     struct fg_outbox *outbox; /* chained behind the audit hooks, or NULL */
+    _Atomic int sealing;      /* seal on command in progress: the gate is closed */
 };
 
 /* Install the audit log's hooks, with the outbox after them when there is one. */
@@ -338,9 +340,47 @@ void fg_sys_state(struct fg_sys *sys, struct fg_keys_state *out)
 
 int fg_sys_sealed(struct fg_sys *sys)
 {
+    if (atomic_load(&sys->sealing))
+        return 1;
     struct fg_keys_state st;
     fg_keys_state(sys->keys, &st);
     return st.sealed;
+}
+
+int fg_sys_audit_ready(struct fg_sys *sys)
+{
+    if (atomic_load(&sys->sealing))
+        return 0;
+    pthread_mutex_lock(&sys->mu);
+    int armed = sys->audit != NULL;
+    pthread_mutex_unlock(&sys->mu);
+    return armed;
+}
+
+void fg_sys_seal_begin(struct fg_sys *sys)
+{
+    atomic_store(&sys->sealing, 1);
+}
+
+fg_rc fg_sys_seal_finish(struct fg_sys *sys)
+{
+    fg_rc rc = FG_OK;
+    if (sys->audit != NULL)
+        rc = fg_audit_checkpoint_now(sys->store, sys->audit); /* anchor the tail first */
+    /* an intent that slipped in must not run against a closed log: one more batch boundary */
+    pthread_mutex_lock(&sys->mu);
+    fg_store_set_hooks(sys->store, NULL);
+    pthread_mutex_unlock(&sys->mu);
+    fg_rc sync = fg_store_write(sys->store, fg_audit_record_only, NULL);
+    (void)sync;
+    pthread_mutex_lock(&sys->mu);
+    fg_audit_close(sys->audit);
+    sys->audit = NULL;
+    fg_keys_seal(sys->keys);
+    atomic_store(&sys->sealing, 0); /* sealed now by the keys themselves */
+    pthread_mutex_unlock(&sys->mu);
+    fg_log(FG_LOG_WARN, "sys.sealed", FG_LF_STR("how", "command"));
+    return rc;
 }
 
 fg_keys *fg_sys_keys(struct fg_sys *sys)

@@ -51,7 +51,19 @@ struct fg_outbox;
 void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob);
 
 void fg_sys_state(struct fg_sys *sys, struct fg_keys_state *out);
+/* 1 while sealed, and from fg_sys_seal_begin() on (the gate closes before the keys go). */
 int fg_sys_sealed(struct fg_sys *sys);
+
+/* Seal on command, in two steps so nothing unaudited slips through:
+ *   fg_sys_seal_begin()   the gate closes: fg_sys_sealed() is 1 from now on;
+ *   (the caller waits until every hand-off already in flight has completed)
+ *   fg_sys_seal_finish()  a final checkpoint anchors the tail, the audit log is detached
+ *                         and closed, the root key and keyring are wiped. Blocking. */
+void fg_sys_seal_begin(struct fg_sys *sys);
+/* 1 if an audited write may start now: the audit log is armed (also during initialisation,
+ * with the pending keys) and no seal has begun. */
+int fg_sys_audit_ready(struct fg_sys *sys);
+FG_MUST_CHECK fg_rc fg_sys_seal_finish(struct fg_sys *sys);
 fg_keys *fg_sys_keys(struct fg_sys *sys);
 const char *fg_sys_data_dir(const struct fg_sys *sys);
 /* Path of the audit anchor file (DATA_DIR/audit-anchor.jsonl). */

@@ -65,6 +65,7 @@ static fg_rc sign(void *ctx, const char *method, const char *path, const void *b
 struct admin {
     char username[32];
     char password[64];
+    char shares[3][128];
 };
 
 static void init_instance(struct fg_client *c, struct admin *a)
@@ -81,6 +82,10 @@ static void init_instance(struct fg_client *c, struct admin *a)
     snprintf(a->password, sizeof a->password, "%s",
              json_string_value(json_object_get(admin, "password")));
     assert_string_equal(a->username, "admin");
+    json_t *shares = json_object_get(res.json, "shares");
+    for (size_t i = 0; i < 3; i++)
+        snprintf(a->shares[i], sizeof a->shares[i], "%s",
+                 json_string_value(json_array_get(shares, i)));
     assert_true(strlen(a->password) >= 12);
     fg_client_response_release(&res);
 }
@@ -338,6 +343,40 @@ static void test_first_admin_password_change_and_replay(void **state)
     get(c, "/v1/keys", &res);
     expect(&res, 401, "unauthenticated");
 
+    /* seal on command (security_admin): every route but health/init/unseal answers 503,
+     * every session ends, k shares unseal again */
+    struct fg_client *c3;
+    struct signer sg3 = {0};
+    char token3[64];
+    fg_test_server_client(&s, &c3);
+    session(c3, &sg3, "admin", new_pw, "dev-6", token3);
+    next_step(); /* a TOTP step not used before */
+    uri_secret(uri, &secret, &secret_len);
+    totp_now(secret, secret_len, 0, code);
+    free(secret);
+    post_code(c3, "/v1/auth/mfa", code, &res);
+    expect(&res, 200, NULL);
+    post_raw(c3, "/v1/sys/seal", NULL, NULL, &res);
+    expect(&res, 200, NULL);
+    get(anon, "/v1/health", &res);
+    assert_true(json_is_true(json_object_get(res.json, "sealed")));
+    fg_client_response_release(&res);
+    get(c3, "/v1/keys", &res);
+    expect(&res, 503, "sealed");
+    assert_int_equal(login(anon, "admin", new_pw, "dev-7", &res), 503);
+    fg_client_response_release(&res);
+    for (int i = 0; i < 2; i++) {
+        char ub[192];
+        snprintf(ub, sizeof ub, "{\"share\":\"%s\"}", a.shares[i]);
+        post_raw(anon, "/v1/sys/unseal", ub, NULL, &res);
+        expect(&res, 200, NULL);
+    }
+    get(c3, "/v1/keys", &res); /* unsealed, but the session ended with the seal */
+    expect(&res, 401, "unauthenticated");
+    assert_int_equal(login(anon, "admin", new_pw, "dev-8", &res), 200);
+    fg_client_response_release(&res);
+    fg_client_free(c3);
+
     fg_client_free(c);
     fg_client_free(anon);
     assert_int_equal(fg_test_server_stop(&s), 0);
@@ -346,6 +385,8 @@ static void test_first_admin_password_change_and_replay(void **state)
     assert_true(count_audit(&s, "action = 'auth.login' AND result = 'denied'") >= 3);
     assert_true(count_audit(&s, "action = 'access.denied'") >= 4);
     assert_int_equal(count_audit(&s, "action = 'auth.password_change' AND result = 'ok'"), 1);
+    assert_int_equal(count_audit(&s, "action = 'sys.seal' AND details LIKE '%command%'"), 1);
+    assert_int_equal(count_audit(&s, "action = 'sys.unseal'"), 1);
     assert_int_equal(fg_test_server_grep(&s, a.password, strlen(a.password)), 0);
     assert_int_equal(fg_test_server_grep(&s, new_pw, strlen(new_pw)), 0);
     assert_int_equal(fg_test_server_grep(&s, token, strlen(token)), 0);
