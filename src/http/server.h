@@ -48,6 +48,7 @@ FG_MUST_CHECK fg_rc fg_routes_sys(struct fg_router *r, const struct fg_config *c
 FG_MUST_CHECK fg_rc fg_routes_diag(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_mfa(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_audit(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg);
 
 #endif

@@ -99,6 +99,8 @@ static const struct route_rule table[] = {
     /* allowed for security_admin — not walked for it: the call would seal the instance
      * under the rest of the walk (tests/e2e/test_auth.c seals and unseals end to end) */
     {"POST", "/v1/sys/seal", "sys.seal", ROLES, R(SECURITY_ADMIN)},
+    {"GET", "/v1/audit", "audit.read", ROLES, R(AUDITOR)},
+    {"POST", "/v1/audit/verify", "audit.verify", ROLES, R(AUDITOR)},
     {"POST", "/v1/auth/logout", "self.session", ROLES, ALL_ROLES},
     {"POST", "/v1/auth/password", "self.password", ROLES, ALL_ROLES},
     /* AUTH-9: set one's reserved (anti-phishing) phrase */
@@ -578,6 +580,35 @@ static int is_logout(const struct route_rule *rule)
     return strcmp(rule->pattern, "/v1/auth/logout") == 0;
 }
 
+/* AUD-4: the independent audit role reads the records and verifies the chain — with no key
+ * in hand (the server verifies). Everything the walk did is in the chain. */
+static void auditor_reads_and_verifies(struct matrix *t)
+{
+    struct person *au = &t->staff[AUDITOR];
+    struct fg_client_response res;
+    assert_int_equal(post(au, "/v1/audit/verify", "{}", &res), 200);
+    assert_true(json_is_true(json_object_get(res.json, "ok")));
+    assert_true(json_is_null(json_object_get(res.json, "first_bad_seq")));
+    assert_true(json_integer_value(json_object_get(res.json, "records")) > 50);
+    fg_client_response_release(&res);
+    assert_int_equal(fg_client_get(au->c, "/v1/audit?after=0&limit=5", &res), FG_OK);
+    assert_int_equal(res.status, 200);
+    json_t *recs = json_object_get(res.json, "records");
+    assert_int_equal(json_array_size(recs), 5);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "seq")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 0), "action")),
+                        "sys.init");
+    assert_int_equal(json_integer_value(json_object_get(res.json, "next_after")), 5);
+    assert_null(strstr(res.body, "password\":\"")); /* redacted by construction */
+    fg_client_response_release(&res);
+    const char *bad[] = {"/v1/audit?limit=0", "/v1/audit?limit=1001", "/v1/audit?after=-1",
+                         "/v1/audit?after=x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fg_client_get(au->c, bad[i], &res), FG_OK);
+        expect(&res, 400, "invalid_argument");
+    }
+}
+
 static void test_matrix_staff_walk(void **state)
 {
     (void)state;
@@ -599,6 +630,7 @@ static void test_matrix_staff_walk(void **state)
     for (size_t i = 0; i < TABLE_SIZE; i++)
         if (!is_logout(&table[i]))
             walk_route(t, m, &table[i]);
+    auditor_reads_and_verifies(t);
     for (size_t i = 0; i < TABLE_SIZE; i++) /* logout ends each session: last */
         if (is_logout(&table[i]))
             walk_route(t, m, &table[i]);
