@@ -42,6 +42,7 @@
 #include "crypto/crypto.h"
 #include "iam/replay.h"
 #include "server.h"
+#include "staff.h"
 
 /* ---- the golden table ------------------------------------------------------------------------ */
 
@@ -244,171 +245,13 @@ static void test_matrix_route_coverage(void **state)
 
 /* ---- API.md request signing, as a client does it (as in test_staff.c) ------------------------ */
 
-struct signer {
-    uint8_t key[32];
-};
-
-static fg_rc sign(void *ctx, const char *method, const char *path, const void *body,
-                  size_t body_len, struct fg_client_headers *add)
-{
-    struct signer *s = ctx;
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-        return FG_OK;
-    uint8_t raw[16], sig[32];
-    char nonce[32], ts[24], sig_text[64];
-    if (fg_random(raw, sizeof raw) != FG_OK ||
-        fg_base64url_encode(raw, sizeof raw, nonce, sizeof nonce) != FG_OK)
-        return FG_ERR_INTERNAL;
-    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
-    if (fg_request_signature(s->key, sizeof s->key, method, path, ts, nonce, body, body_len, sig) !=
-            FG_OK ||
-        fg_base64url_encode(sig, sizeof sig, sig_text, sizeof sig_text) != FG_OK)
-        return FG_ERR_INTERNAL;
-    fg_rc rc = fg_client_headers_add(add, "X-Nonce", nonce);
-    if (rc == FG_OK)
-        rc = fg_client_headers_add(add, "X-Timestamp", ts);
-    if (rc == FG_OK)
-        rc = fg_client_headers_add(add, "X-Signature", sig_text);
-    return rc;
-}
-
 /* ---- a staff member at a client (helpers copied from test_staff.c) --------------------------- */
 
-struct person {
-    char username[32];
-    char password[64];
-    char device[32];
-    char user_id[48];
-    char contact[64];
-    uint8_t totp[64];
-    size_t totp_len;
-    struct fg_client *c;
-    struct signer sg;
-};
-
-static void expect(struct fg_client_response *res, long status, const char *code)
-{
-    if (res->status != status || (code && (!res->error_code || strcmp(res->error_code, code))))
-        fail_msg("expected %ld %s, got %ld %s: %s", status, code ? code : "", res->status,
-                 res->error_code ? res->error_code : "", res->body);
-    fg_client_response_release(res);
-}
-
-static long post(struct person *p, const char *path, const char *json_text,
-                 struct fg_client_response *res)
-{
-    json_error_t jerr;
-    json_t *body = json_loads(json_text, 0, &jerr);
-    if (body == NULL)
-        fail_msg("bad test JSON %s: %s", json_text, jerr.text);
-    assert_int_equal(fg_client_post_json(p->c, path, body, res), FG_OK);
-    json_decref(body);
-    return res->status;
-}
-
-static const char *str(const struct fg_client_response *res, const char *key)
-{
-    const char *v = json_string_value(json_object_get(res->json, key));
-    if (v == NULL)
-        fail_msg("no \"%s\" in %s", key, res->body);
-    return v ? v : ""; /* fail_msg does not return, but is not declared noreturn */
-}
-
-static void login(const struct fg_test_server *s, struct person *p, int must_change)
-{
-    if (p->c == NULL)
-        fg_test_server_client(s, &p->c);
-    assert_int_equal(fg_client_set_session(p->c, NULL, NULL), FG_OK);
-    fg_client_set_signer(p->c, NULL, NULL);
-    char body[256];
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\",\"device_id\":\"%s\"}",
-             p->username, p->password, p->device);
-    struct fg_client_response res;
-    if (post(p, "/v1/auth/login", body, &res) != 200)
-        fail_msg("login %s: %ld %s", p->username, res.status, res.body);
-    assert_int_equal(json_is_true(json_object_get(res.json, "must_change_password")), must_change);
-    const char *key = str(&res, "session_key");
-    size_t n = 0;
-    assert_int_equal(fg_base64url_decode(key, strlen(key), p->sg.key, sizeof p->sg.key, &n), FG_OK);
-    assert_int_equal(n, 32);
-    assert_int_equal(fg_client_set_session(p->c, str(&res, "token"), p->device), FG_OK);
-    fg_client_set_signer(p->c, sign, &p->sg);
-    fg_client_response_release(&res);
-}
-
-static void change_password(struct person *p, const char *new_pw)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"%s\"}", p->password,
-             new_pw);
-    struct fg_client_response res;
-    post(p, "/v1/auth/password", body, &res);
-    expect(&res, 200, NULL);
-    snprintf(p->password, sizeof p->password, "%s", new_pw);
-}
-
 /* Enrol TOTP from the otpauth URI and confirm it: this session's MFA is then done. */
-static void enrol_totp(struct person *p)
-{
-    struct fg_client_response res;
-    assert_int_equal(post(p, "/v1/auth/totp/enroll", "{}", &res), 200);
-    const char *sec = strstr(str(&res, "otpauth_uri"), "secret=");
-    assert_non_null(sec);
-    sec += 7;
-    char *raw = NULL;
-    size_t raw_len = 0;
-    assert_int_equal(oath_base32_decode(sec, strcspn(sec, "&"), &raw, &raw_len), OATH_OK);
-    assert_true(raw_len <= sizeof p->totp);
-    memcpy(p->totp, raw, raw_len);
-    p->totp_len = raw_len;
-    free(raw);
-    fg_client_response_release(&res);
-    char code[8], body[64];
-    assert_int_equal(
-        oath_totp_generate((const char *)p->totp, p->totp_len, time(NULL), 30, 0, 6, code),
-        OATH_OK);
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
-    post(p, "/v1/auth/totp/confirm", body, &res);
-    expect(&res, 200, NULL);
-}
 
 /* First login of a new staff user: one-time password, change, enrol, confirm. */
-static void onboard(const struct fg_test_server *s, struct person *p, const char *new_pw)
-{
-    login(s, p, 1);
-    struct fg_client_response res;
-    assert_int_equal(fg_client_get(p->c, "/v1/approvals", &res), FG_OK);
-    expect(&res, 403, "password_change_required");
-    change_password(p, new_pw);
-    enrol_totp(p);
-}
 
 /* The one-time password the outbox sent to `to` (the last staff_password line for it). */
-static void outbox_password(const struct fg_test_server *s, const char *to, char out[64])
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/outbox.jsonl", s->dir);
-    size_t len = 0;
-    char *text = fg_test_read_file(path, &len);
-    assert_non_null(text);
-    out[0] = '\0';
-    for (char *line = text, *end; *line != '\0'; line = end + 1) {
-        end = strchr(line, '\n');
-        assert_non_null(end);
-        json_t *msg = json_loadb(line, (size_t)(end - line), 0, NULL);
-        assert_non_null(msg);
-        const char *code = json_string_value(json_object_get(msg, "code"));
-        if (strcmp(json_string_value(json_object_get(msg, "to")), to) == 0 &&
-            strcmp(json_string_value(json_object_get(msg, "purpose")), "staff_password") == 0) {
-            assert_non_null(code);
-            snprintf(out, 64, "%s", code);
-        }
-        json_decref(msg);
-    }
-    free(text);
-    if (out[0] == '\0')
-        fail_msg("no staff_password for %s in the outbox", to);
-}
 
 static void person_init(struct person *p, const char *username)
 {
@@ -439,17 +282,17 @@ static void init_and_bootstrap(struct matrix *t)
     snprintf(a->password, sizeof a->password, "%s",
              json_string_value(json_object_get(admin, "password")));
     fg_client_response_release(&res);
-    onboard(&t->s, a, "Adm1n-first-Qx7!vT");
+    staff_onboard(&t->s, a, "Adm1n-first-Qx7!vT");
 
-    post(a, "/v1/users",
-         "{\"username\":\"admin2\",\"roles\":[\"security_admin\"],"
-         "\"contact\":\"admin2@bank.example\",\"bootstrap\":true}",
-         &res);
+    staff_post(a, "/v1/users",
+               "{\"username\":\"admin2\",\"roles\":[\"security_admin\"],"
+               "\"contact\":\"admin2@bank.example\",\"bootstrap\":true}",
+               &res);
     if (res.status != 201)
         fail_msg("bootstrap: %ld %s", res.status, res.body);
     fg_client_response_release(&res);
-    outbox_password(&t->s, t->admin2.contact, t->admin2.password);
-    onboard(&t->s, &t->admin2, "Sec0nd-admin-Wz4#pR");
+    staff_outbox_password(&t->s, t->admin2.contact, t->admin2.password);
+    staff_onboard(&t->s, &t->admin2, "Sec0nd-admin-Wz4#pR");
 }
 
 /* The first administrator requests every other staff role; the second approves. */
@@ -467,22 +310,22 @@ static void create_staff(struct matrix *t)
         snprintf(body, sizeof body, "{\"username\":\"%s\",\"roles\":[\"%s\"],\"contact\":\"%s\"%s}",
                  p->username, role_names[r], p->contact, expiry);
         struct fg_client_response res;
-        if (post(&t->staff[SECURITY_ADMIN], "/v1/users", body, &res) != 202)
+        if (staff_post(&t->staff[SECURITY_ADMIN], "/v1/users", body, &res) != 202)
             fail_msg("request %s: %ld %s", role_names[r], res.status, res.body);
-        snprintf(ids[r], sizeof ids[r], "%s", str(&res, "approval_id"));
+        snprintf(ids[r], sizeof ids[r], "%s", staff_str(&res, "approval_id"));
         fg_client_response_release(&res);
     }
     for (int r = SECURITY_OFFICER; r < STAFF_ROLE_COUNT; r++) {
         char path[96];
         snprintf(path, sizeof path, "/v1/approvals/%s/approve", ids[r]);
         struct fg_client_response res;
-        if (post(&t->admin2, path, "{\"reason\":\"matrix test\"}", &res) != 200)
+        if (staff_post(&t->admin2, path, "{\"reason\":\"matrix test\"}", &res) != 200)
             fail_msg("approve %s: %ld %s", role_names[r], res.status, res.body);
         fg_client_response_release(&res);
-        outbox_password(&t->s, t->staff[r].contact, t->staff[r].password);
+        staff_outbox_password(&t->s, t->staff[r].contact, t->staff[r].password);
         char pw[64]; /* never containing the user name (password policy) */
         snprintf(pw, sizeof pw, "Mtx-%d-pass-9kQ#v2", r);
-        onboard(&t->s, &t->staff[r], pw);
+        staff_onboard(&t->s, &t->staff[r], pw);
     }
 }
 
@@ -586,7 +429,7 @@ static void auditor_reads_and_verifies(struct matrix *t)
 {
     struct person *au = &t->staff[AUDITOR];
     struct fg_client_response res;
-    assert_int_equal(post(au, "/v1/audit/verify", "{}", &res), 200);
+    assert_int_equal(staff_post(au, "/v1/audit/verify", "{}", &res), 200);
     assert_true(json_is_true(json_object_get(res.json, "ok")));
     assert_true(json_is_null(json_object_get(res.json, "first_bad_seq")));
     assert_true(json_integer_value(json_object_get(res.json, "records")) > 50);
@@ -605,7 +448,7 @@ static void auditor_reads_and_verifies(struct matrix *t)
                          "/v1/audit?after=x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(fg_client_get(au->c, bad[i], &res), FG_OK);
-        expect(&res, 400, "invalid_argument");
+        staff_expect(&res, 400, "invalid_argument");
     }
 }
 
@@ -643,7 +486,7 @@ static void test_matrix_staff_walk(void **state)
         json_t *clk = json_pack("{s:I}", "offset_s", (json_int_t)(k == 0 ? 31 * 24 * 3600 : 0));
         assert_int_equal(fg_client_post_json(t->anon, "/v1/diag/clock", clk, &res), FG_OK);
         json_decref(clk);
-        expect(&res, 200, NULL);
+        staff_expect(&res, 200, NULL);
         if (k == 1)
             break;
         for (int r = 0; r < STAFF_ROLE_COUNT; r++) {
@@ -653,7 +496,7 @@ static void test_matrix_staff_walk(void **state)
                                      "password", t->staff[r].password, "device_id", "after-30d");
             assert_int_equal(fg_client_post_json(t->anon, "/v1/auth/login", body, &res), FG_OK);
             json_decref(body);
-            expect(&res, r == VENDOR ? 401 : 200, r == VENDOR ? "unauthenticated" : NULL);
+            staff_expect(&res, r == VENDOR ? 401 : 200, r == VENDOR ? "unauthenticated" : NULL);
         }
     }
 

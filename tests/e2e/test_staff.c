@@ -30,163 +30,28 @@
 #include "crypto/crypto.h"
 #include "iam/replay.h"
 #include "server.h"
+#include "staff.h"
 
 /* ---- API.md request signing, as a client does it (as in test_auth.c) ------------------------ */
 
-struct signer {
-    uint8_t key[32];
-};
-
-static fg_rc sign(void *ctx, const char *method, const char *path, const void *body,
-                  size_t body_len, struct fg_client_headers *add)
-{
-    struct signer *s = ctx;
-    if (strcmp(method, "GET") == 0)
-        return FG_OK;
-    uint8_t raw[16], sig[32];
-    char nonce[32], ts[24], sig_text[64];
-    if (fg_random(raw, sizeof raw) != FG_OK ||
-        fg_base64url_encode(raw, sizeof raw, nonce, sizeof nonce) != FG_OK)
-        return FG_ERR_INTERNAL;
-    snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
-    if (fg_request_signature(s->key, sizeof s->key, method, path, ts, nonce, body, body_len, sig) !=
-            FG_OK ||
-        fg_base64url_encode(sig, sizeof sig, sig_text, sizeof sig_text) != FG_OK)
-        return FG_ERR_INTERNAL;
-    fg_rc rc = fg_client_headers_add(add, "X-Nonce", nonce);
-    if (rc == FG_OK)
-        rc = fg_client_headers_add(add, "X-Timestamp", ts);
-    if (rc == FG_OK)
-        rc = fg_client_headers_add(add, "X-Signature", sig_text);
-    return rc;
-}
-
 /* ---- a staff member at a client ------------------------------------------------------------ */
 
-struct person {
-    char username[32];
-    char password[64]; /* the current one */
-    char device[32];
-    char user_id[48];
-    uint8_t totp[64];
-    size_t totp_len;
-    struct fg_client *c;
-    struct signer sg;
-};
-
-static void expect(struct fg_client_response *res, long status, const char *code)
-{
-    if (res->status != status || (code && (!res->error_code || strcmp(res->error_code, code))))
-        fail_msg("expected %ld %s, got %ld %s: %s", status, code ? code : "", res->status,
-                 res->error_code ? res->error_code : "", res->body);
-    fg_client_response_release(res);
-}
-
-static long post(struct person *p, const char *path, const char *json_text,
-                 struct fg_client_response *res)
-{
-    json_error_t jerr;
-    json_t *body = json_loads(json_text, 0, &jerr);
-    if (body == NULL)
-        fail_msg("bad test JSON %s: %s", json_text, jerr.text);
-    assert_int_equal(fg_client_post_json(p->c, path, body, res), FG_OK);
-    json_decref(body);
-    return res->status;
-}
-
-static long get(struct person *p, const char *path, struct fg_client_response *res)
-{
-    assert_int_equal(fg_client_get(p->c, path, res), FG_OK);
-    return res->status;
-}
-
-static const char *str(const struct fg_client_response *res, const char *key)
-{
-    const char *v = json_string_value(json_object_get(res->json, key));
-    if (v == NULL)
-        fail_msg("no \"%s\" in %s", key, res->body);
-    return v ? v : ""; /* fail_msg does not return, but is not declared noreturn */
-}
-
 /* Log in (new session on p->device); returns the login answer's mfa_required text. */
-static void login(const struct fg_test_server *s, struct person *p, int must_change)
-{
-    if (p->c == NULL)
-        fg_test_server_client(s, &p->c);
-    assert_int_equal(fg_client_set_session(p->c, NULL, NULL), FG_OK);
-    fg_client_set_signer(p->c, NULL, NULL);
-    char body[256];
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\",\"device_id\":\"%s\"}",
-             p->username, p->password, p->device);
-    struct fg_client_response res;
-    if (post(p, "/v1/auth/login", body, &res) != 200)
-        fail_msg("login %s: %ld %s", p->username, res.status, res.body);
-    assert_int_equal(json_is_true(json_object_get(res.json, "must_change_password")), must_change);
-    const char *key = str(&res, "session_key");
-    size_t n = 0;
-    assert_int_equal(fg_base64url_decode(key, strlen(key), p->sg.key, sizeof p->sg.key, &n), FG_OK);
-    assert_int_equal(n, 32);
-    if (p->user_id[0] == '\0' && json_object_get(res.json, "user_id") != NULL)
-        snprintf(p->user_id, sizeof p->user_id, "%s", str(&res, "user_id"));
-    assert_int_equal(fg_client_set_session(p->c, str(&res, "token"), p->device), FG_OK);
-    fg_client_set_signer(p->c, sign, &p->sg);
-    fg_client_response_release(&res);
-}
-
-static void change_password(struct person *p, const char *new_pw)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"%s\"}", p->password,
-             new_pw);
-    struct fg_client_response res;
-    post(p, "/v1/auth/password", body, &res);
-    expect(&res, 200, NULL);
-    snprintf(p->password, sizeof p->password, "%s", new_pw);
-}
-
-static void totp_code(const struct person *p, time_t at, char code[8])
-{
-    assert_int_equal(oath_totp_generate((const char *)p->totp, p->totp_len, at, 30, 0, 6, code),
-                     OATH_OK);
-}
 
 /* Enrol TOTP from the otpauth URI and confirm it (this session's MFA is then done). */
-static void enrol_totp(struct person *p)
-{
-    struct fg_client_response res;
-    assert_int_equal(post(p, "/v1/auth/totp/enroll", "{}", &res), 200);
-    const char *uri = str(&res, "otpauth_uri");
-    const char *sec = strstr(uri, "secret=");
-    assert_non_null(sec);
-    sec += 7;
-    size_t len = strcspn(sec, "&");
-    char *raw = NULL;
-    size_t raw_len = 0;
-    assert_int_equal(oath_base32_decode(sec, len, &raw, &raw_len), OATH_OK);
-    assert_true(raw_len <= sizeof p->totp);
-    memcpy(p->totp, raw, raw_len);
-    p->totp_len = raw_len;
-    free(raw);
-    fg_client_response_release(&res);
-    char code[8], body[64];
-    totp_code(p, time(NULL), code);
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
-    post(p, "/v1/auth/totp/confirm", body, &res);
-    expect(&res, 200, NULL);
-}
 
 /* A fresh login completed with a TOTP code of a step later than any used before. */
 static void login_with_mfa(const struct fg_test_server *s, struct person *p)
 {
-    login(s, p, 0);
+    staff_login(s, p, 0);
     struct fg_client_response res;
-    get(p, "/v1/approvals", &res);
-    expect(&res, 403, "mfa_required");
+    staff_get(p, "/v1/approvals", &res);
+    staff_expect(&res, 403, "mfa_required");
     char code[8], body[64];
-    totp_code(p, time(NULL), code);
+    staff_totp_code(p, time(NULL), code);
     snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
-    post(p, "/v1/auth/mfa", body, &res);
-    expect(&res, 200, NULL);
+    staff_post(p, "/v1/auth/mfa", body, &res);
+    staff_expect(&res, 200, NULL);
 }
 
 /* Wait for the next 30 s TOTP step (a code is accepted once per step and credential). */
@@ -197,55 +62,19 @@ static void next_totp_step(void)
 }
 
 /* First login of a new staff user: one-time password, change, enrol, confirm. */
-static void onboard(const struct fg_test_server *s, struct person *p, const char *new_pw)
-{
-    login(s, p, 1);
-    struct fg_client_response res;
-    get(p, "/v1/approvals", &res);
-    expect(&res, 403, "password_change_required");
-    change_password(p, new_pw);
-    enrol_totp(p);
-}
 
 /* POST /v1/users (or …/roles) expecting 202; the approval id to out. */
 static void request(struct person *p, const char *path, const char *body, char out[32])
 {
     struct fg_client_response res;
-    if (post(p, path, body, &res) != 202)
+    if (staff_post(p, path, body, &res) != 202)
         fail_msg("request %s: %ld %s", body, res.status, res.body);
-    assert_string_equal(str(&res, "state"), "pending");
-    snprintf(out, 32, "%s", str(&res, "approval_id"));
+    assert_string_equal(staff_str(&res, "state"), "pending");
+    snprintf(out, 32, "%s", staff_str(&res, "approval_id"));
     fg_client_response_release(&res);
 }
 
 /* The one-time password the outbox sent to `to` (the last staff_password line for it). */
-static void outbox_password(const struct fg_test_server *s, const char *to, char out[64])
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/outbox.jsonl", s->dir);
-    size_t len = 0;
-    char *text = fg_test_read_file(path, &len);
-    assert_non_null(text);
-    out[0] = '\0';
-    for (char *line = text, *end; *line != '\0'; line = end + 1) {
-        end = strchr(line, '\n');
-        assert_non_null(end);
-        json_t *m = json_loadb(line, (size_t)(end - line), 0, NULL);
-        assert_non_null(m);
-        const char *code = json_string_value(json_object_get(m, "code"));
-        if (strcmp(json_string_value(json_object_get(m, "to")), to) == 0 &&
-            strcmp(json_string_value(json_object_get(m, "purpose")), "staff_password") == 0) {
-            assert_non_null(code);
-            assert_null(strstr(json_string_value(json_object_get(m, "text")), code));
-            snprintf(out, 64, "%s", code);
-        }
-        json_decref(m);
-    }
-    free(text);
-    if (out[0] == '\0')
-        fail_msg("no staff_password for %s in the outbox", to);
-    assert_int_equal(strlen(out), 20);
-}
 
 /* Approve; for a users.create, the new user's id (its password went to the outbox). */
 static void approve(struct person *p, const char *approval_id, struct person *created)
@@ -253,13 +82,13 @@ static void approve(struct person *p, const char *approval_id, struct person *cr
     char path[96];
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", approval_id);
     struct fg_client_response res;
-    if (post(p, path, "{\"reason\":\"checked against the HR ticket\"}", &res) != 200)
+    if (staff_post(p, path, "{\"reason\":\"checked against the HR ticket\"}", &res) != 200)
         fail_msg("approve: %ld %s", res.status, res.body);
-    assert_string_equal(str(&res, "state"), "approved");
+    assert_string_equal(staff_str(&res, "state"), "approved");
     if (created != NULL) {
-        assert_string_equal(str(&res, "password_delivery"), "outbox");
+        assert_string_equal(staff_str(&res, "password_delivery"), "outbox");
         assert_null(json_object_get(res.json, "one_time_password"));
-        snprintf(created->user_id, sizeof created->user_id, "%s", str(&res, "user_id"));
+        snprintf(created->user_id, sizeof created->user_id, "%s", staff_str(&res, "user_id"));
     }
     fg_client_response_release(&res);
 }
@@ -315,28 +144,28 @@ static void bootstrap_second_admin(struct staff *t)
     fg_client_response_release(&res);
     fg_client_free(anon);
 
-    onboard(&t->s, a, "Adm1n-first-Qx7!vT");
+    staff_onboard(&t->s, a, "Adm1n-first-Qx7!vT");
 
     /* the bootstrap exception: the first administrator creates the second approver alone;
      * it only ever creates an approver */
-    post(a, "/v1/users",
-         "{\"username\":\"teller0\",\"roles\":[\"teller\"],\"contact\":\"t0@bank.example\","
-         "\"bootstrap\":true}",
-         &res);
-    expect(&res, 403, "permission_denied");
-    post(a, "/v1/users",
-         "{\"username\":\"admin2\",\"roles\":[\"security_admin\"],"
-         "\"contact\":\"admin2@bank.example\",\"bootstrap\":true}",
-         &res);
+    staff_post(a, "/v1/users",
+               "{\"username\":\"teller0\",\"roles\":[\"teller\"],\"contact\":\"t0@bank.example\","
+               "\"bootstrap\":true}",
+               &res);
+    staff_expect(&res, 403, "permission_denied");
+    staff_post(a, "/v1/users",
+               "{\"username\":\"admin2\",\"roles\":[\"security_admin\"],"
+               "\"contact\":\"admin2@bank.example\",\"bootstrap\":true}",
+               &res);
     if (res.status != 201)
         fail_msg("bootstrap: %ld %s", res.status, res.body);
-    assert_string_equal(str(&res, "state"), "approved");
+    assert_string_equal(staff_str(&res, "state"), "approved");
     assert_true(json_is_true(json_object_get(res.json, "bootstrap")));
-    snprintf(t->admin2.user_id, sizeof t->admin2.user_id, "%s", str(&res, "user_id"));
-    assert_string_equal(str(&res, "password_delivery"), "outbox");
+    snprintf(t->admin2.user_id, sizeof t->admin2.user_id, "%s", staff_str(&res, "user_id"));
+    assert_string_equal(staff_str(&res, "password_delivery"), "outbox");
     assert_null(json_object_get(res.json, "one_time_password"));
     fg_client_response_release(&res);
-    outbox_password(&t->s, "admin2@bank.example", t->admin2.password);
+    staff_outbox_password(&t->s, "admin2@bank.example", t->admin2.password);
     snprintf(t->otp[1], sizeof t->otp[1], "%s", t->admin2.password);
 }
 
@@ -354,11 +183,11 @@ static void request_teller_and_supervisor(struct staff *t)
     char path[96];
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", t->teller_req);
     struct fg_client_response res;
-    post(a, path, "{}", &res);
+    staff_post(a, path, "{}", &res);
     assert_non_null(strstr(res.error_message, "requester cannot approve"));
-    expect(&res, 403, "permission_denied");
+    staff_expect(&res, 403, "permission_denied");
     /* both are listed as pending (oldest first; two requests may share a millisecond) */
-    assert_int_equal(get(a, "/v1/approvals?state=pending&limit=10", &res), 200);
+    assert_int_equal(staff_get(a, "/v1/approvals?state=pending&limit=10", &res), 200);
     json_t *list = json_object_get(res.json, "approvals");
     assert_int_equal(json_array_size(list), 2);
     const char *first = json_string_value(json_object_get(json_array_get(list, 0), "id"));
@@ -371,12 +200,12 @@ static void request_teller_and_supervisor(struct staff *t)
     snprintf(want_second, sizeof want_second, "%s", second);
     fg_client_response_release(&res);
     /* paging: one at a time, the cursor leads to the second */
-    assert_int_equal(get(a, "/v1/approvals?limit=1", &res), 200);
+    assert_int_equal(staff_get(a, "/v1/approvals?limit=1", &res), 200);
     assert_int_equal(json_array_size(json_object_get(res.json, "approvals")), 1);
     char next[96];
-    snprintf(next, sizeof next, "/v1/approvals?limit=1&cursor=%s", str(&res, "next_cursor"));
+    snprintf(next, sizeof next, "/v1/approvals?limit=1&cursor=%s", staff_str(&res, "next_cursor"));
     fg_client_response_release(&res);
-    assert_int_equal(get(a, next, &res), 200);
+    assert_int_equal(staff_get(a, next, &res), 200);
     list = json_object_get(res.json, "approvals");
     assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
                         want_second);
@@ -387,58 +216,58 @@ static void request_teller_and_supervisor(struct staff *t)
 static void second_admin_approves(struct staff *t)
 {
     struct person *b = &t->admin2;
-    onboard(&t->s, b, "Sec0nd-admin-Wz4#pR");
+    staff_onboard(&t->s, b, "Sec0nd-admin-Wz4#pR");
     approve(b, t->teller_req, &t->teller);
     approve(b, t->supervisor_req, &t->supervisor);
-    outbox_password(&t->s, "teller1@bank.example", t->teller.password);
-    outbox_password(&t->s, "+8613800001111", t->supervisor.password);
+    staff_outbox_password(&t->s, "teller1@bank.example", t->teller.password);
+    staff_outbox_password(&t->s, "+8613800001111", t->supervisor.password);
     snprintf(t->otp[2], sizeof t->otp[2], "%s", t->teller.password);
     snprintf(t->otp[3], sizeof t->otp[3], "%s", t->supervisor.password);
     /* approved once, never twice */
     char path[96];
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", t->teller_req);
     struct fg_client_response res;
-    post(b, path, "{}", &res);
-    expect(&res, 409, "conflict");
-    assert_int_equal(get(b, "/v1/approvals?state=approved", &res), 200);
+    staff_post(b, path, "{}", &res);
+    staff_expect(&res, 409, "conflict");
+    assert_int_equal(staff_get(b, "/v1/approvals?state=approved", &res), 200);
     assert_int_equal(json_array_size(json_object_get(res.json, "approvals")), 3);
     fg_client_response_release(&res);
     /* the new teller as stored: roles, must change, no secrets */
     snprintf(path, sizeof path, "/v1/users/%s", t->teller.user_id);
-    assert_int_equal(get(b, path, &res), 200);
-    assert_string_equal(str(&res, "username"), "teller1");
+    assert_int_equal(staff_get(b, path, &res), 200);
+    assert_string_equal(staff_str(&res, "username"), "teller1");
     assert_string_equal(json_string_value(json_array_get(json_object_get(res.json, "roles"), 0)),
                         "teller");
     assert_true(json_is_true(json_object_get(res.json, "must_change_password")));
     assert_null(strstr(res.body, "argon2"));
     assert_null(strstr(res.body, "password_hash"));
     fg_client_response_release(&res);
-    assert_int_equal(get(b, "/v1/users/u-nobody", &res), 404);
+    assert_int_equal(staff_get(b, "/v1/users/u-nobody", &res), 404);
     fg_client_response_release(&res);
 }
 
 static void new_staff_log_in(struct staff *t)
 {
-    onboard(&t->s, &t->teller, "Te11er-one-Kp8$wQ");
-    onboard(&t->s, &t->supervisor, "Superv-one-Hm3%zL");
+    staff_onboard(&t->s, &t->teller, "Te11er-one-Kp8$wQ");
+    staff_onboard(&t->s, &t->supervisor, "Superv-one-Hm3%zL");
     struct fg_client_response res;
     /* a teller reads approvals but approves nothing */
     char path[96];
-    assert_int_equal(get(&t->teller, "/v1/approvals", &res), 200);
+    assert_int_equal(staff_get(&t->teller, "/v1/approvals", &res), 200);
     fg_client_response_release(&res);
-    post(&t->teller, "/v1/users",
-         "{\"username\":\"x-y\",\"roles\":[\"teller\"],\"contact\":\"a@b\"}", &res);
-    expect(&res, 403, "permission_denied");
+    staff_post(&t->teller, "/v1/users",
+               "{\"username\":\"x-y\",\"roles\":[\"teller\"],\"contact\":\"a@b\"}", &res);
+    staff_expect(&res, 403, "permission_denied");
     /* both log in again with a second factor (a later TOTP step than their confirmation) */
     next_totp_step();
     snprintf(t->teller.device, sizeof t->teller.device, "teller-dev-2");
     login_with_mfa(&t->s, &t->teller);
     login_with_mfa(&t->s, &t->supervisor);
-    assert_int_equal(get(&t->supervisor, "/v1/approvals?state=any", &res), 200);
+    assert_int_equal(staff_get(&t->supervisor, "/v1/approvals?state=any", &res), 200);
     fg_client_response_release(&res);
     snprintf(path, sizeof path, "/v1/users/%s", t->teller.user_id);
-    get(&t->supervisor, path, &res);
-    expect(&res, 403, "permission_denied"); /* users.read is not a supervisor's */
+    staff_get(&t->supervisor, path, &res);
+    staff_expect(&res, 403, "permission_denied"); /* users.read is not a supervisor's */
 }
 
 static void refusals(struct staff *t)
@@ -446,34 +275,35 @@ static void refusals(struct staff *t)
     struct person *a = &t->admin, *b = &t->admin2;
     struct fg_client_response res;
     /* two approvers exist: the bootstrap exception is refused for good */
-    post(a, "/v1/users",
-         "{\"username\":\"admin3\",\"roles\":[\"security_admin\"],\"contact\":\"a3@bank.example\","
-         "\"bootstrap\":true}",
-         &res);
+    staff_post(
+        a, "/v1/users",
+        "{\"username\":\"admin3\",\"roles\":[\"security_admin\"],\"contact\":\"a3@bank.example\","
+        "\"bootstrap\":true}",
+        &res);
     assert_non_null(strstr(res.error_message, "bootstrap exception is closed"));
-    expect(&res, 403, "permission_denied");
+    staff_expect(&res, 403, "permission_denied");
     /* separation of duties: security administration and audit never meet */
-    post(a, "/v1/users",
-         "{\"username\":\"dual\",\"roles\":[\"security_admin\",\"auditor\"],"
-         "\"contact\":\"dual@bank.example\"}",
-         &res);
+    staff_post(a, "/v1/users",
+               "{\"username\":\"dual\",\"roles\":[\"security_admin\",\"auditor\"],"
+               "\"contact\":\"dual@bank.example\"}",
+               &res);
     assert_non_null(strstr(res.error_message, "security_admin+auditor"));
     assert_string_equal(res.error_field, "roles");
-    expect(&res, 422, "policy_violation");
+    staff_expect(&res, 422, "policy_violation");
     char path[96];
     snprintf(path, sizeof path, "/v1/users/%s/roles", b->user_id);
-    post(a, path, "{\"grant\":[\"auditor\"]}", &res);
-    expect(&res, 422, "policy_violation");
+    staff_post(a, path, "{\"grant\":[\"auditor\"]}", &res);
+    staff_expect(&res, 422, "policy_violation");
     /* IAM-6: a vendor needs an expiry within a year; unknown roles and taken names refused */
-    post(a, "/v1/users",
-         "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\"}", &res);
+    staff_post(a, "/v1/users",
+               "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\"}", &res);
     assert_string_equal(res.error_field, "expires_at");
-    expect(&res, 422, "policy_violation");
-    post(a, "/v1/users",
-         "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\","
-         "\"expires_at\":\"2099-01-01T00:00:00Z\"}",
-         &res);
-    expect(&res, 422, "policy_violation");
+    staff_expect(&res, 422, "policy_violation");
+    staff_post(a, "/v1/users",
+               "{\"username\":\"vend1\",\"roles\":[\"vendor\"],\"contact\":\"v@x.example\","
+               "\"expires_at\":\"2099-01-01T00:00:00Z\"}",
+               &res);
+    staff_expect(&res, 422, "policy_violation");
     char body[256], id[32];
     char when[32];
     time_t in_30d = time(NULL) + 30 * 86400;
@@ -483,30 +313,30 @@ static void refusals(struct staff *t)
              "\"expires_at\":\"%s\"}",
              when);
     request(a, "/v1/users", body, id);
-    post(a, "/v1/users", "{\"username\":\"teller1\",\"roles\":[\"teller\"],\"contact\":\"t@b.c\"}",
-         &res);
-    expect(&res, 409, "conflict");
-    post(a, "/v1/users", "{\"username\":\"nope\",\"roles\":[\"wizard\"],\"contact\":\"t@b.c\"}",
-         &res);
-    expect(&res, 400, "invalid_argument");
+    staff_post(a, "/v1/users",
+               "{\"username\":\"teller1\",\"roles\":[\"teller\"],\"contact\":\"t@b.c\"}", &res);
+    staff_expect(&res, 409, "conflict");
+    staff_post(a, "/v1/users",
+               "{\"username\":\"nope\",\"roles\":[\"wizard\"],\"contact\":\"t@b.c\"}", &res);
+    staff_expect(&res, 400, "invalid_argument");
     /* approving needs approve.<class>: a supervisor approves transfers, not staff */
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
-    post(&t->supervisor, path, "{}", &res);
+    staff_post(&t->supervisor, path, "{}", &res);
     assert_non_null(strstr(res.error_message, "may not approve this class"));
-    expect(&res, 403, "permission_denied");
+    staff_expect(&res, 403, "permission_denied");
     /* a rejection needs a reason; afterwards the approval is final */
     snprintf(path, sizeof path, "/v1/approvals/%s/reject", id);
-    post(b, path, "{}", &res);
-    expect(&res, 400, "invalid_argument");
-    post(b, path, "{\"reason\":\"no contract on file\"}", &res);
+    staff_post(b, path, "{}", &res);
+    staff_expect(&res, 400, "invalid_argument");
+    staff_post(b, path, "{\"reason\":\"no contract on file\"}", &res);
     assert_int_equal(res.status, 200);
-    assert_string_equal(str(&res, "state"), "rejected");
+    assert_string_equal(staff_str(&res, "state"), "rejected");
     fg_client_response_release(&res);
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
-    post(b, path, "{}", &res);
-    expect(&res, 409, "conflict");
-    post(b, "/v1/approvals/AAAAAAAAAAAAAAAAAAAAAA/approve", "{}", &res);
-    expect(&res, 404, "not_found");
+    staff_post(b, path, "{}", &res);
+    staff_expect(&res, 409, "conflict");
+    staff_post(b, "/v1/approvals/AAAAAAAAAAAAAAAAAAAAAA/approve", "{}", &res);
+    staff_expect(&res, 404, "not_found");
 }
 
 /* IAM-2: a role grant goes through four eyes and ends the user's sessions. */
@@ -517,17 +347,17 @@ static void role_grant(struct staff *t)
     snprintf(path, sizeof path, "/v1/users/%s/roles", sup->user_id);
     request(a, path, "{\"grant\":[\"security_officer\"]}", id);
     struct fg_client_response res;
-    assert_int_equal(get(sup, "/v1/approvals", &res), 200); /* still logged in */
+    assert_int_equal(staff_get(sup, "/v1/approvals", &res), 200); /* still logged in */
     fg_client_response_release(&res);
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
-    assert_int_equal(post(b, path, "{}", &res), 200);
+    assert_int_equal(staff_post(b, path, "{}", &res), 200);
     json_t *roles = json_object_get(json_object_get(res.json, "result"), "roles");
     assert_int_equal(json_array_size(roles), 2);
     fg_client_response_release(&res);
-    get(sup, "/v1/approvals", &res);
-    expect(&res, 401, "unauthenticated"); /* new rights need a new login */
+    staff_get(sup, "/v1/approvals", &res);
+    staff_expect(&res, 401, "unauthenticated"); /* new rights need a new login */
     snprintf(path, sizeof path, "/v1/users/%s", sup->user_id);
-    assert_int_equal(get(b, path, &res), 200);
+    assert_int_equal(staff_get(b, path, &res), 200);
     assert_int_equal(json_array_size(json_object_get(res.json, "roles")), 2);
     fg_client_response_release(&res);
 }
@@ -584,8 +414,8 @@ static void unlock_by_approval(struct staff *t)
     snprintf(path, sizeof path, "/v1/users/%s/unlock", v->user_id);
     request(&t->admin, path, "{}", id);
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
-    post(&t->admin, path, "{\"reason\":\"my own request\"}", &res);
-    expect(&res, 403, "permission_denied");
+    staff_post(&t->admin, path, "{\"reason\":\"my own request\"}", &res);
+    staff_expect(&res, 403, "permission_denied");
     approve(&t->admin2, id, NULL);
     assert_int_equal(anon_login(anon, v, v->password, &res), 200);
     fg_client_response_release(&res);
@@ -609,15 +439,15 @@ static const char *key_state(json_t *keys, const char *purpose, int version)
 static void rotate_by_approval(struct staff *t)
 {
     struct fg_client_response res;
-    post(&t->admin, "/v1/keys/audit/rotate", "{}", &res);
-    expect(&res, 422, "policy_violation");
+    staff_post(&t->admin, "/v1/keys/audit/rotate", "{}", &res);
+    staff_expect(&res, 422, "policy_violation");
     char id[32], path[96];
     request(&t->admin, "/v1/keys/pii/rotate", "{}", id);
     snprintf(path, sizeof path, "/v1/approvals/%s/approve", id);
-    post(&t->admin, path, "{\"reason\":\"mine\"}", &res);
-    expect(&res, 403, "permission_denied");
+    staff_post(&t->admin, path, "{\"reason\":\"mine\"}", &res);
+    staff_expect(&res, 403, "permission_denied");
     approve(&t->admin2, id, NULL);
-    get(&t->admin, "/v1/keys", &res);
+    staff_get(&t->admin, "/v1/keys", &res);
     assert_int_equal(res.status, 200);
     json_t *keys = json_object_get(res.json, "keys");
     assert_string_equal(key_state(keys, "pii", 1), "decrypt-only");
@@ -631,7 +461,7 @@ static void rotate_by_approval(struct staff *t)
 static void approvals_need_to_know(struct staff *t)
 {
     struct fg_client_response res;
-    get(&t->teller, "/v1/approvals?state=any&limit=100", &res);
+    staff_get(&t->teller, "/v1/approvals?state=any&limit=100", &res);
     assert_int_equal(res.status, 200);
     json_t *list = json_object_get(res.json, "approvals");
     assert_true(json_array_size(list) >= 5);
@@ -644,7 +474,7 @@ static void approvals_need_to_know(struct staff *t)
     }
     assert_null(strstr(res.body, "contact"));
     fg_client_response_release(&res);
-    get(&t->admin2, "/v1/approvals?state=any&limit=100", &res);
+    staff_get(&t->admin2, "/v1/approvals?state=any&limit=100", &res);
     assert_int_equal(res.status, 200);
     int with_payload = 0;
     json_array_foreach(json_object_get(res.json, "approvals"), i, ap)
