@@ -31,11 +31,11 @@
 #include "base/time.h"
 #include "crypto/crypto.h"
 #include "store/store.h"
+#include "bench_util.h"
 
 #define SUBMITTERS 64
 #define RECORDS_MAX 2000000L
 #define SECONDS_DEFAULT 5
-#define SECONDS_MAX 3600
 #define VERIFY_MIN_S 1.0
 /* Canonical bytes kept in memory for the raw HMAC run (the first records if more). */
 #define RAW_BYTES_MAX (256u * 1024u * 1024u)
@@ -278,48 +278,12 @@ static int bench_verify_raw(const char *db, const char *anchor, const struct key
 
 /* ---- main -------------------------------------------------------------------------------- */
 
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[PATH_MAX];
-            int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (n > 0 && (size_t)n < sizeof path)
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static int parse_args(int argc, char **argv, unsigned *seconds, const char **parent)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            long v = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end != '\0' || v < 1 || v > SECONDS_MAX)
-                return -1;
-            *seconds = (unsigned)v;
-        } else if (argv[i][0] != '-') {
-            *parent = argv[i];
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     unsigned seconds = SECONDS_DEFAULT;
     const char *parent = "/tmp";
-    if (parse_args(argc, argv, &seconds, &parent) != 0) {
-        fprintf(stderr, "usage: bench_audit [--seconds N (1..%d)] [DIR]\n", SECONDS_MAX);
+    if (bench_parse_args(argc, argv, &seconds, &parent) != 0) {
+        fprintf(stderr, "usage: bench_audit [--seconds N (1..%d)] [DIR]\n", BENCH_SECONDS_MAX);
         return 2;
     }
     fg_log_set_level(FG_LOG_WARN);
@@ -336,7 +300,7 @@ int main(int argc, char **argv)
     long records = 0;
     int failed = bench_append(db, anchor, &k, seconds, &append_per_s, &mean_batch, &records) != 0 ||
                  bench_verify_raw(db, anchor, &k, records, v) != 0;
-    remove_dir(dir);
+    bench_remove_dir(dir);
     fg_wipe(&k, sizeof k);
     if (failed) {
         fprintf(stderr, "bench_audit: failed\n");

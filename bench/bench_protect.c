@@ -45,9 +45,9 @@
 #include "keys/keys.h"
 #include "protect/protect.h"
 #include "store/store.h"
+#include "bench_util.h"
 
 #define SECONDS_DEFAULT 5
-#define SECONDS_MAX 3600
 #define FIELD_LEN 64u
 #define CLOCK_EVERY 1024u
 #define ROUNDS 5
@@ -99,8 +99,8 @@ typedef int (*op_fn)(struct fixture *f, struct lane *l);
 
 static int op_protect_seal(struct fixture *f, struct lane *l)
 {
-    return fg_protect_seal(l->keys, FG_KEY_PII, TABLE, COLUMN, ROW_ID, f->pt, FIELD_LEN,
-                           l->sealed, sizeof l->sealed, &l->sealed_len) == FG_OK
+    return fg_protect_seal(l->keys, FG_KEY_PII, TABLE, COLUMN, ROW_ID, f->pt, FIELD_LEN, l->sealed,
+                           sizeof l->sealed, &l->sealed_len) == FG_OK
                ? 0
                : -1;
 }
@@ -108,8 +108,8 @@ static int op_protect_seal(struct fixture *f, struct lane *l)
 static int op_protect_open(struct fixture *f, struct lane *l)
 {
     size_t n = 0;
-    fg_rc rc = fg_protect_open(l->keys, FG_KEY_PII, TABLE, COLUMN, ROW_ID, l->sealed,
-                               l->sealed_len, l->opened, sizeof l->opened, &n);
+    fg_rc rc = fg_protect_open(l->keys, FG_KEY_PII, TABLE, COLUMN, ROW_ID, l->sealed, l->sealed_len,
+                               l->opened, sizeof l->opened, &n);
     return rc == FG_OK && n == FIELD_LEN ? 0 : -1;
 }
 
@@ -130,8 +130,8 @@ static int op_aead_seal(struct fixture *f, struct lane *l)
 
 static int op_aead_open(struct fixture *f, struct lane *l)
 {
-    return fg_aead_open(l->suite, f->key, l->raw_nonce, f->aad, sizeof f->aad, l->raw_ct,
-                        FIELD_LEN, l->raw_tag, l->raw_opened) == FG_OK
+    return fg_aead_open(l->suite, f->key, l->raw_nonce, f->aad, sizeof f->aad, l->raw_ct, FIELD_LEN,
+                        l->raw_tag, l->raw_opened) == FG_OK
                ? 0
                : -1;
 }
@@ -197,8 +197,7 @@ static int op_hmac_index(struct fixture *f, struct lane *l)
     uint8_t msg[sizeof INDEX_FIELD + FIELD_LEN];
     memcpy(msg, INDEX_FIELD, sizeof INDEX_FIELD);
     memcpy(msg + sizeof INDEX_FIELD, f->pt, FIELD_LEN);
-    return fg_hmac(FG_HASH_SHA256, f->key, FG_AEAD_KEY_LEN, msg, sizeof msg, f->scratch) ==
-                   FG_OK
+    return fg_hmac(FG_HASH_SHA256, f->key, FG_AEAD_KEY_LEN, msg, sizeof msg, f->scratch) == FG_OK
                ? 0
                : -1;
 }
@@ -282,8 +281,7 @@ static double per_s(const char *name)
 {
     for (size_t i = 0; i < MEASURE_COUNT; i++)
         if (strcmp(measures[i].name, name) == 0)
-            return measures[i].ns > 0 ? (double)measures[i].ops * 1e9 / (double)measures[i].ns
-                                      : 0;
+            return measures[i].ns > 0 ? (double)measures[i].ops * 1e9 / (double)measures[i].ns : 0;
     return 0;
 }
 
@@ -308,8 +306,8 @@ static int lane_open(struct lane *l, enum fg_suite suite, const char *dir)
     if (rc == FG_OK)
         rc = fg_random(l->raw_nonce, sizeof l->raw_nonce);
     if (rc != FG_OK) {
-        fprintf(stderr, "bench_protect: %s set-up: %s%s%s\n", fg_suite_name(suite),
-                fg_rc_name(rc), problem != NULL ? ": " : "", problem != NULL ? problem : "");
+        fprintf(stderr, "bench_protect: %s set-up: %s%s%s\n", fg_suite_name(suite), fg_rc_name(rc),
+                problem != NULL ? ": " : "", problem != NULL ? problem : "");
         return -1;
     }
     return 0;
@@ -325,8 +323,8 @@ static void lane_close(struct lane *l)
 
 static void aad_build(uint8_t aad[AAD_LEN])
 {
-    static const uint8_t header[FG_PROTECT_HEADER_LEN] = {FG_PROTECT_FORMAT_V1, FG_SUITE_INTL,
-                                                          FG_KEY_PII, 0, 0, 0, 1};
+    static const uint8_t header[FG_PROTECT_HEADER_LEN] = {
+        FG_PROTECT_FORMAT_V1, FG_SUITE_INTL, FG_KEY_PII, 0, 0, 0, 1};
     size_t n = 0;
     memcpy(aad + n, header, sizeof header);
     n += sizeof header;
@@ -408,47 +406,11 @@ static int verify(struct fixture *f)
     ok &= fg_aead_open(FG_SUITE_INTL, f->key, f->evp_nonce, f->aad, sizeof f->aad, f->evp_ct,
                        FIELD_LEN, f->evp_tag, out) == FG_OK &&
           same(out, f->pt, "fg_aead_open of a raw EVP ciphertext");
-    ok &= fg_protect_index(f->lane[LANE_INTL].keys, INDEX_FIELD, f->pt, FIELD_LEN, index) ==
-              FG_OK &&
-          memcmp(index, f->index, sizeof index) == 0;
+    ok &=
+        fg_protect_index(f->lane[LANE_INTL].keys, INDEX_FIELD, f->pt, FIELD_LEN, index) == FG_OK &&
+        memcmp(index, f->index, sizeof index) == 0;
     fg_wipe(out, sizeof out);
     return ok ? 0 : -1;
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[PATH_MAX];
-            int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (n > 0 && (size_t)n < sizeof path)
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static int parse_args(int argc, char **argv, unsigned *seconds, const char **parent)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            long v = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end != '\0' || v < 1 || v > SECONDS_MAX)
-                return -1;
-            *seconds = (unsigned)v;
-        } else if (argv[i][0] != '-') {
-            *parent = argv[i];
-        } else {
-            return -1;
-        }
-    }
-    return 0;
 }
 
 /* ---- main --------------------------------------------------------------------------------- */
@@ -493,8 +455,8 @@ int main(int argc, char **argv)
 {
     unsigned seconds = SECONDS_DEFAULT;
     const char *parent = "/tmp";
-    if (parse_args(argc, argv, &seconds, &parent) != 0) {
-        fprintf(stderr, "usage: bench_protect [--seconds N (1..%d)] [DIR]\n", SECONDS_MAX);
+    if (bench_parse_args(argc, argv, &seconds, &parent) != 0) {
+        fprintf(stderr, "usage: bench_protect [--seconds N (1..%d)] [DIR]\n", BENCH_SECONDS_MAX);
         return 2;
     }
     uint64_t start_ns = fg_time_mono_ns();
@@ -508,8 +470,7 @@ int main(int argc, char **argv)
     char dir[PATH_MAX];
     int n = snprintf(dir, sizeof dir, "%s/fg-bench-protect-XXXXXX", parent);
     if (fg_crypto_init() != FG_OK || n <= 0 || (size_t)n >= sizeof dir || mkdtemp(dir) == NULL) {
-        fprintf(stderr, "bench_protect: cannot set up (crypto or a directory under %s)\n",
-                parent);
+        fprintf(stderr, "bench_protect: cannot set up (crypto or a directory under %s)\n", parent);
         if (made_parent)
             rmdir(parent);
         return 1;
@@ -518,10 +479,10 @@ int main(int argc, char **argv)
     int failed = fixture_open(&f, dir) != 0;
     uint64_t setup_ns = fg_time_mono_ns() - start_ns;
     if (!failed)
-        failed = run_all(&f, budget_ns > setup_ns ? budget_ns - setup_ns : 0) != 0 ||
-                 verify(&f) != 0;
+        failed =
+            run_all(&f, budget_ns > setup_ns ? budget_ns - setup_ns : 0) != 0 || verify(&f) != 0;
     fixture_close(&f);
-    remove_dir(dir);
+    bench_remove_dir(dir);
     if (made_parent)
         rmdir(parent);
     if (failed) {

@@ -25,11 +25,11 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "store/store.h"
+#include "bench_util.h"
 
 #define SUBMITTERS 64
 #define INTENTS_MAX 2000000L
 #define SECONDS_DEFAULT 5
-#define SECONDS_MAX 3600
 
 static const char *const insert_sql =
     "INSERT INTO diag_write (payload, created_ms) VALUES (?1, ?2)";
@@ -252,48 +252,13 @@ static int bench_sqlite(const char *db, unsigned seconds, double *per_s)
 }
 
 /* Remove the files of our temporary directory (flat: a database and its WAL/SHM). */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[PATH_MAX];
-            int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (n > 0 && (size_t)n < sizeof path)
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static int parse_args(int argc, char **argv, unsigned *seconds, const char **parent)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            long v = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end != '\0' || v < 1 || v > SECONDS_MAX)
-                return -1;
-            *seconds = (unsigned)v;
-        } else if (argv[i][0] != '-') {
-            *parent = argv[i];
-        } else {
-            return -1;
-        }
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
     unsigned seconds = SECONDS_DEFAULT;
     const char *parent = "/tmp";
-    if (parse_args(argc, argv, &seconds, &parent) != 0) {
-        fprintf(stderr, "usage: bench_writer [--seconds N (1..%d)] [DIR]\n", SECONDS_MAX);
+    if (bench_parse_args(argc, argv, &seconds, &parent) != 0) {
+        fprintf(stderr, "usage: bench_writer [--seconds N (1..%d)] [DIR]\n", BENCH_SECONDS_MAX);
         return 2;
     }
     fg_log_set_level(FG_LOG_WARN);
@@ -311,7 +276,7 @@ int main(int argc, char **argv)
     int failed = bench_store(db_store, seconds, &writer_per_s, &mean_batch) != 0 ||
                  bench_store_async(db_async, seconds, &async_per_s, &async_batch) != 0 ||
                  bench_sqlite(db_sqlite, seconds, &sqlite_per_s) != 0;
-    remove_dir(dir);
+    bench_remove_dir(dir);
     if (failed) {
         fprintf(stderr, "bench_writer: failed\n");
         return 1;
