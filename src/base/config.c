@@ -49,6 +49,7 @@
 #define CFG_ENV_PREFIX "FINGUARD_"
 
 static const char *const cfg_outbox_sinks[] = {"file", "none", NULL};
+static const char *const cfg_customer_mfa[] = {"otp", "optional", NULL};
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define CFG_FIELD(field) offsetof(struct fg_config, field), sizeof(((struct fg_config *)0)->field)
@@ -115,6 +116,10 @@ const struct fg_config_entry fg_config_table[] = {
      NULL, 0, "shortest password accepted, in characters (AUTH-1; never below 12)"},
     {"iam", "password_blocklist", FG_CFG_STRING, CFG_FIELD(iam_password_blocklist), "", 0, 255,
      NULL, 0, "file of refused passwords, one per line; empty = none"},
+    {"iam", "customer_mfa", FG_CFG_ENUM, CFG_FIELD(iam_customer_mfa), "otp", 0, 0,
+     cfg_customer_mfa, 0,
+     "a customer's second login factor: otp = a delivered code to the reserved phone unless "
+     "TOTP is enrolled (AUTH-3); optional = TOTP only when enrolled (load tests)"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 

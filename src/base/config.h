@@ -74,6 +74,7 @@ struct fg_config {
     int64_t iam_session_absolute_hours;
     int64_t iam_password_min_chars;      /* AUTH-1 */
     char iam_password_blocklist[FG_CFG_STR_MAX]; /* operator-supplied file, or empty */
+    char iam_customer_mfa[16];           /* otp | optional: customers' second login factor */
 };
 
 struct fg_config_entry {

@@ -32,22 +32,23 @@ struct golden_perm {
 
 /* The whole catalog, in file order. */
 static const struct golden_perm golden_catalog[] = {
-    {"sys.seal", W, 0},           {"keys.read", R, 0},        {"keys.rotate", W, 0},
-    {"keys.destroy", W, 0},       {"users.create", W, 0},     {"users.read", R, 0},
-    {"users.roles", W, 0},        {"users.unlock", W, 0},     {"approvals.read", R, 0},
-    {"approve.staff", W, 0},      {"approve.roles", W, 0},    {"approve.unlock", W, 0},
-    {"approve.keys", W, 0},       {"approve.phone", W, 0},    {"approve.limits", W, 0},
-    {"approve.unfreeze", W, 0},   {"approve.transfer", W, 0}, {"approve.export", W, 0},
-    {"customers.create", W, 0},   {"customers.read", R, 0},   {"customers.update", W, 0},
-    {"pii.reveal", R, 0},         {"cards.create", W, 0},     {"cards.detokenize", R, 1},
-    {"accounts.create", W, 0},    {"accounts.read", R, 0},    {"accounts.freeze", W, 0},
-    {"accounts.unfreeze", W, 0},  {"money.deposit", W, 0},    {"money.withdraw", W, 0},
-    {"transfers.create", W, 0},   {"statements.read", R, 0},  {"ledger.check", R, 0},
-    {"audit.read", R, 0},         {"audit.verify", R, 0},     {"events.ingest", W, 0},
-    {"alerts.read", R, 0},        {"alerts.ack", W, 0},       {"incidents.read", R, 0},
-    {"incidents.write", W, 0},    {"rules.read", R, 0},       {"rules.reload", W, 0},
-    {"assessments.run", R, 0},    {"assessments.read", R, 0}, {"improvements.read", R, 0},
-    {"improvements.write", W, 0}, {"metrics.read", R, 0},     {"self.password", S, 0},
+    {"sys.seal", W, 0},           {"keys.read", R, 0},         {"keys.rotate", W, 0},
+    {"keys.destroy", W, 0},       {"users.create", W, 0},      {"users.read", R, 0},
+    {"users.roles", W, 0},        {"users.unlock", W, 0},      {"approvals.read", R, 0},
+    {"approve.staff", W, 0},      {"approve.roles", W, 0},     {"approve.unlock", W, 0},
+    {"approve.keys", W, 0},       {"approve.phone", W, 0},     {"approve.limits", W, 0},
+    {"approve.unfreeze", W, 0},   {"approve.transfer", W, 0},  {"approve.export", W, 0},
+    {"approve.destroy", W, 0},    {"customers.create", W, 0},  {"customers.read", R, 0},
+    {"customers.update", W, 0},   {"pii.reveal", R, 0},        {"cards.create", W, 0},
+    {"cards.detokenize", R, 0},   {"customers.destroy", W, 0}, {"accounts.create", W, 0},
+    {"accounts.read", R, 0},      {"accounts.freeze", W, 0},   {"accounts.unfreeze", W, 0},
+    {"accounts.limits", W, 0},    {"money.deposit", W, 0},     {"money.withdraw", W, 0},
+    {"transfers.create", W, 0},   {"statements.read", R, 0},   {"ledger.check", R, 0},
+    {"audit.read", R, 0},         {"audit.verify", R, 0},      {"events.ingest", W, 0},
+    {"alerts.read", R, 0},        {"alerts.ack", W, 0},        {"incidents.read", R, 0},
+    {"incidents.write", W, 0},    {"rules.read", R, 0},        {"rules.reload", W, 0},
+    {"assessments.run", R, 0},    {"assessments.read", R, 0},  {"improvements.read", R, 0},
+    {"improvements.write", W, 0}, {"metrics.read", R, 0},      {"self.password", S, 0},
     {"self.mfa", S, 0},           {"self.session", S, 0},
 };
 
@@ -71,21 +72,24 @@ struct golden_role {
 /* clang-format off */
 static const struct golden_role golden_roles[] = {
     {"customer", 0, 0, FG_ROLES_EXPIRES_FORBIDDEN,
-     {"accounts.read", "statements.read", "transfers.create", SELF_ALL, NULL}},
+     {"customers.read", "accounts.read", "statements.read", "transfers.create", SELF_ALL, NULL}},
     {"teller", 1, 1, FG_ROLES_EXPIRES_OPTIONAL,
      {"customers.create", "customers.read", "customers.update", "cards.create", "accounts.create",
-      "accounts.read", "statements.read", "money.deposit", "money.withdraw", "approvals.read",
+      "accounts.read", "statements.read", "money.deposit", "money.withdraw", "accounts.limits",
+      "approvals.read",
       SELF_ALL, NULL}},
     {"supervisor", 1, 1, FG_ROLES_EXPIRES_OPTIONAL,
      {"customers.read", "accounts.read", "statements.read", "ledger.check", "approvals.read",
-      "approve.transfer", "approve.limits", "approve.unfreeze", "approve.phone", SELF_ALL, NULL}},
+      "approve.transfer", "approve.limits", "approve.unfreeze", "approve.phone", "approve.destroy",
+      SELF_ALL, NULL}},
     {"security_admin", 1, 1, FG_ROLES_EXPIRES_OPTIONAL,
      {"sys.seal", "keys.read", "keys.rotate", "keys.destroy", "users.create", "users.read",
       "users.roles", "users.unlock", "approvals.read", "approve.staff", "approve.roles",
       "approve.unlock", "approve.keys", "rules.read", "rules.reload", "metrics.read", SELF_ALL,
       NULL}},
     {"security_officer", 1, 1, FG_ROLES_EXPIRES_OPTIONAL,
-     {"users.read", "customers.read", "pii.reveal", "accounts.read", "statements.read",
+     {"users.read", "customers.read", "pii.reveal", "cards.detokenize", "customers.destroy",
+      "accounts.read", "statements.read",
       "accounts.freeze", "accounts.unfreeze", "alerts.read", "alerts.ack", "incidents.read",
       "incidents.write", "rules.read", "assessments.run", "assessments.read", "improvements.read",
       "improvements.write", "approvals.read", "approve.export", "metrics.read", SELF_ALL, NULL}},
@@ -340,9 +344,11 @@ static void test_least_privilege(void **state)
     /* only the auditor reads the audit trail */
     for (size_t i = 0; i < NROLES; i++)
         assert_int_equal(fg_roles_has(roles, 1u << i, "audit.read"), (1u << i) == auditor);
-    /* customers: own accounts, statements, transfers, self */
+    /* customers: own profile (masked; the owner check is the HTTP layer's), own accounts,
+     * statements, transfers, self — never a reveal, never another customer's data */
     assert_true(fg_roles_has(roles, customer, "transfers.create"));
-    assert_false(fg_roles_has(roles, customer, "customers.read"));
+    assert_true(fg_roles_has(roles, customer, "customers.read"));
+    assert_false(fg_roles_has(roles, customer, "customers.update"));
     /* service and vendor are narrow */
     assert_true(fg_roles_has(roles, service, "events.ingest"));
     assert_false(fg_roles_has(roles, service, "metrics.read"));
