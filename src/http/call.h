@@ -35,12 +35,16 @@ struct fg_sys;
 struct fg_iam;
 struct fg_outbox;
 struct fg_session;
+struct fg_fields;
+struct fg_limits;
 struct fg_app {
     const struct fg_config *cfg;
     fg_store *store;
     struct fg_sys *sys;         /* keys and audit lifecycle (sys/sys.h) */
     struct fg_iam *iam;         /* identity: roles, sessions, login (iam/iam.h) */
     struct fg_outbox *outbox;   /* messages to customers and staff (notify/outbox.h) */
+    struct fg_fields *fields;   /* field classification, data/fields.yaml (protect/fields.h) */
+    struct fg_limits *limits;   /* tiers and limits, data/limits.yaml (ledger/limits.h) */
     struct fg_metrics *metrics; /* set by the server */
 };
 

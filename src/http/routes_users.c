@@ -78,6 +78,17 @@ struct action_env {
 };
 
 static _Thread_local struct action_env *current_env;
+static _Thread_local struct fg_app *current_app;
+
+void fg_http_action_app_set(struct fg_app *app)
+{
+    current_app = app;
+}
+
+struct fg_app *fg_http_action_app(void)
+{
+    return current_app;
+}
 
 static const struct fg_roles *env_roles(void)
 {
@@ -625,6 +636,7 @@ static fg_rc count_approvers(fg_conn *conn, const struct fg_roles *roles, unsign
 
 struct job {
     struct action_env env;
+    struct fg_app *app;
     struct fg_iam *iam;
     const char *action; /* "users.create" | "users.roles" */
     char payload[FG_APPROVAL_PAYLOAD_MAX + 1];
@@ -652,6 +664,7 @@ static struct job *job_new(struct fg_call *c)
     if (job == NULL)
         return NULL;
     const struct fg_session *s = fg_call_session(c);
+    job->app = fg_call_app(c);
     job->iam = fg_call_app(c)->iam;
     job->env.iam = job->iam;
     job->env.outbox = fg_call_app(c)->outbox;
@@ -762,6 +775,7 @@ static fg_rc decide_intent(fg_conn *conn, void *arg)
 {
     struct job *job = arg;
     current_env = &job->env;
+    current_app = job->app;
     fg_rc rc = fg_approval_decide_intent(conn, &job->decide);
     if (rc == FG_OK && job->decide.out.executed) {
         /* an executed change may have made the second approver (a grant of approve.staff) */
@@ -772,6 +786,7 @@ static fg_rc decide_intent(fg_conn *conn, void *arg)
             rc = fg_approval_bootstrap_close(conn, n, &closed_now);
     }
     current_env = NULL;
+    current_app = NULL;
     return rc;
 }
 
@@ -986,6 +1001,7 @@ static fg_rc request_intent(fg_conn *conn, void *arg)
 {
     struct job *job = arg;
     current_env = &job->env;
+    current_app = job->app;
     fg_rc rc = job->bootstrap ? bootstrap_gate(conn, job) : FG_OK;
     if (rc == FG_OK && job->refusal)
         rc = request_record_refusal(job); /* commits the record and any close marker */
@@ -993,6 +1009,7 @@ static fg_rc request_intent(fg_conn *conn, void *arg)
         rc = fg_approval_request(conn, job->action, job->payload, job->actor_id, 0,
                                  job->approval_id, &job->record, &job->refusal_reason);
     current_env = NULL;
+    current_app = NULL;
     return rc;
 }
 

@@ -51,4 +51,13 @@ FG_MUST_CHECK fg_rc fg_routes_mfa(struct fg_router *r, const struct fg_config *c
 FG_MUST_CHECK fg_rc fg_routes_audit(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg);
 
+/* Four-eyes actions (iam/approval.h) run their validate() and execute() on the writer
+ * thread inside an intent of some route file, without a call. The intent that runs them sets
+ * the app of its call for that thread (set before, NULL after), so an action registered by
+ * any route file reaches the services (keys, outbox, limits): fg_http_action_app() is NULL
+ * anywhere else, and an action then refuses with FG_ERR_INTERNAL (the approval stays
+ * pending). Defined in routes_users.c, whose decide intent serves every class. */
+void fg_http_action_app_set(struct fg_app *app);
+struct fg_app *fg_http_action_app(void);
+
 #endif
