@@ -1,7 +1,8 @@
 # finguard — the two commands a newcomer needs:
 #   make run    install dependencies if missing, build, start the server (SQLite, ./var)
 #   make test   build and run every test, then the same suite under ASan+UBSan
-# and: make bench (benchmarks table), make fuzz (libFuzzer, clang), make format, make clean.
+# and: make bench (benchmarks table), make soak (the long bank test), make fuzz (libFuzzer,
+# clang), make format, make clean.
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 BENCH_BUILD ?= build-bench
@@ -10,7 +11,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR    ?= $(CURDIR)/var
 CTEST_ARGS  ?= --output-on-failure --timeout 900
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz format clean
+.PHONY: all deps build run test test-fast test-asan bench soak fuzz format clean
 
 all: build
 
@@ -42,6 +43,17 @@ bench:
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS) >/dev/null
 	@scripts/bench.sh $(BENCH_BUILD)
+
+# The bank test at acceptance length (issue #5): 64 customers transfer for 60 s while the
+# server is SIGKILLed and restarted every 5 s (tests/e2e/test_bank_crash.c; `make test` runs
+# a short version).
+SOAK_CLIENTS    ?= 64
+SOAK_SECONDS    ?= 60
+SOAK_KILL_EVERY ?= 5
+
+soak: build
+	@cd $(BUILD) && FG_BANK_CLIENTS=$(SOAK_CLIENTS) FG_BANK_SECONDS=$(SOAK_SECONDS) \
+		FG_BANK_KILL_EVERY=$(SOAK_KILL_EVERY) ctest $(CTEST_ARGS) -R '^e2e_test_bank_crash$$'
 
 fuzz: deps
 	@command -v clang >/dev/null || (echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev)"; exit 2)

@@ -85,8 +85,9 @@ static int parse_option(int argc, char **argv, int *i, struct keys_args *a)
     const char *v = argv[++*i];
     unsigned long n = 0;
     if (purpose && fg_key_purpose_parse(v, &a->purpose) != FG_OK)
-        return fg_cli_usage(a->cmd, "unknown purpose '%s' (pii, pan, index, token, audit, sign, "
-                                    "backup)",
+        return fg_cli_usage(a->cmd,
+                            "unknown purpose '%s' (pii, pan, index, token, audit, sign, "
+                            "backup)",
                             v);
     if (version && fg_cli_parse_uint(v, 1, UINT32_MAX, &n) != FG_OK)
         return fg_cli_usage(a->cmd, "--version must be a positive number, not '%s'", v);
@@ -158,12 +159,12 @@ static fg_rc list_row(void *ctx, const struct fg_key_info *info)
                fg_key_state_name(info->state), created, age);
         return FG_OK;
     }
-    json_t *row = json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:I}", "purpose",
-                            fg_key_purpose_name(info->purpose), "version",
-                            (json_int_t)info->version, "state", fg_key_state_name(info->state),
-                            "created", created, "state_changed", changed, "destroyed",
-                            info->destroyed_ms > 0 ? json_string(destroyed) : json_null(),
-                            "age_s", (json_int_t)info->age_s);
+    json_t *row =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:I}", "purpose",
+                  fg_key_purpose_name(info->purpose), "version", (json_int_t)info->version, "state",
+                  fg_key_state_name(info->state), "created", created, "state_changed", changed,
+                  "destroyed", info->destroyed_ms > 0 ? json_string(destroyed) : json_null(),
+                  "age_s", (json_int_t)info->age_s);
     if (row == NULL || json_array_append_new(out->keys, row) != 0)
         return FG_ERR_NOMEM;
     return FG_OK;
@@ -259,6 +260,10 @@ static int change(const struct keys_args *a, fg_store *store, struct fg_sys *sys
         return fg_cli_fail(a->cmd, "cannot allocate locked memory for the shares");
     struct fg_cli_actor actor;
     fg_cli_actor_init(&actor);
+    if (fg_cli_register_columns() != FG_OK) {
+        fg_secure_free(keep);
+        return fg_cli_fail(a->cmd, "cannot register the protected columns");
+    }
     int code = unseal(a, store, sys, &actor, keep);
     const char *problem = NULL;
     fg_rc rc = FG_OK;

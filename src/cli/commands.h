@@ -16,6 +16,7 @@ int fg_cli_cmd_init(int argc, char **argv);
 int fg_cli_cmd_unseal(int argc, char **argv);
 int fg_cli_cmd_audit(int argc, char **argv);
 int fg_cli_cmd_keys(int argc, char **argv);
+int fg_cli_cmd_ledger(int argc, char **argv); /* ledger check (cmd_ledger.c): prove the books */
 /* finguard routes: the route table and each route's permission. */
 int fg_cli_cmd_routes(int argc, char **argv);
 

@@ -23,6 +23,10 @@
 #include "cli/lock.h"
 #include "cli/serve.h"
 #include "crypto/crypto.h"
+#include "iam/iam.h"
+#include "ledger/customer.h"
+#include "ledger/ledger.h"
+#include "notify/outbox.h"
 
 /* ---- messages and options ------------------------------------------------------------------ */
 
@@ -92,7 +96,8 @@ fg_rc fg_cli_parse_uint(const char *s, unsigned long min, unsigned long max, uns
     return FG_OK;
 }
 
-/* ---- configuration, logging, paths ------------------------------------------------------------ */
+/* ---- configuration, logging, paths ------------------------------------------------------------
+ */
 
 int fg_cli_setup(const char *cmd, const struct fg_cli_opts *o, struct fg_config *cfg)
 {
@@ -205,7 +210,8 @@ fg_rc fg_cli_write_stdout(const void *p, size_t n)
     return FG_OK;
 }
 
-/* ---- shares from stdin ------------------------------------------------------------------------- */
+/* ---- shares from stdin -------------------------------------------------------------------------
+ */
 
 /* Raw bytes held at once: a whole over-long line's worth plus one, so "no newline within
  * FG_KEYS_SHARE_INPUT_MAX bytes" is always decidable. */
@@ -213,12 +219,12 @@ fg_rc fg_cli_write_stdout(const void *p, size_t n)
 #define LINE_CAP (FG_KEYS_SHARE_INPUT_MAX + 1u)
 
 struct fg_cli_shares {
-    char *raw;         /* locked: READ_CAP bytes read, not yet consumed = raw[start..len) */
-    char *line;        /* locked: LINE_CAP, the line handed out */
+    char *raw;  /* locked: READ_CAP bytes read, not yet consumed = raw[start..len) */
+    char *line; /* locked: LINE_CAP, the line handed out */
     size_t start, len;
-    unsigned line_no;  /* lines consumed so far */
+    unsigned line_no; /* lines consumed so far */
     int eof;
-    int skipping;      /* inside an over-long line: drop bytes up to its newline */
+    int skipping; /* inside an over-long line: drop bytes up to its newline */
     int tty;
     struct termios saved;
 };
@@ -391,4 +397,16 @@ int fg_cli_unseal_stdin(const char *cmd, struct fg_cli_shares *r, struct fg_cli_
         u->sealed = st.sealed;
     }
     return 0;
+}
+
+fg_rc fg_cli_register_columns(void)
+{
+    fg_rc (*const all[])(void) = {fg_outbox_register_columns, fg_iam_register_columns,
+                                  fg_ledger_register_columns, fg_customer_register_columns};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        fg_rc rc = all[i]();
+        if (rc != FG_OK && rc != FG_ERR_CONFLICT)
+            return rc;
+    }
+    return FG_OK;
 }

@@ -135,4 +135,9 @@ struct fg_cli_unseal {
  * sentence — never the share) and returns FG_CLI_EXIT_FAIL. */
 int fg_cli_unseal_stdin(const char *cmd, struct fg_cli_shares *r, struct fg_cli_unseal *u);
 
+/* Register every column that holds fg_protect ciphertexts (outbox, iam, ledger, customers),
+ * idempotently. Whatever counts key usage or rewraps (serve, keys destroy/rotate) must call it
+ * first: a column missing from the registry would let a destroy shred a key still in use. */
+FG_MUST_CHECK fg_rc fg_cli_register_columns(void);
+
 #endif

@@ -42,6 +42,7 @@ static const char main_help[] =
     "  keys list      list key versions and their states (no key material)\n"
     "  keys rotate    add a new active version of a key purpose (offline)\n"
     "  keys destroy   crypto-shred an unused key version (offline, two custodians)\n"
+    "  ledger check   prove the double-entry books balance (read-only, no keys)\n"
     "  routes         every route and the permission it requires\n"
     "  config check   validate a configuration file and print the effective settings\n"
     "  version        print the version\n"
@@ -128,6 +129,7 @@ static const struct command commands[] = {
     {"unseal", fg_cli_cmd_unseal},
     {"audit", fg_cli_cmd_audit},
     {"keys", fg_cli_cmd_keys},
+    {"ledger", fg_cli_cmd_ledger},
     {"routes", fg_cli_cmd_routes},
     {"config", cmd_config},
     {"version", cmd_version},

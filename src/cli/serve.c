@@ -9,6 +9,7 @@
  * Signals are blocked in every thread (the mask is set before any thread starts) and
  * taken synchronously with sigwait() in the main thread: no async-signal-safety traps.
  */
+#include "cli/common.h"
 #include "cli/serve.h"
 
 #include <errno.h>
@@ -24,7 +25,9 @@
 #include "base/log.h"
 #include "cli/lock.h"
 #include "http/server.h"
+#include "ledger/limits.h"
 #include "iam/iam.h"
+#include "ledger/customer.h"
 #include "notify/outbox.h"
 #include "store/store.h"
 #include "sys/sys.h"
@@ -183,9 +186,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     struct fg_outbox_options oopt = {.data_dir = dir, .keys = fg_sys_keys(sys)};
     rc = fg_outbox_sink_parse(cfg->outbox_sink, &oopt.sink);
     if (rc == FG_OK)
-        rc = fg_outbox_register_columns();
-    if (rc == FG_ERR_CONFLICT)
-        rc = FG_OK;
+        rc = fg_cli_register_columns(); /* outbox, iam, ledger memos, customers and cards */
     if (rc == FG_OK)
         rc = fg_outbox_new(&oopt, &outbox);
     if (rc) {
@@ -197,6 +198,32 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     }
     fg_sys_set_outbox(sys, outbox);
     struct fg_app app = {.cfg = cfg, .store = store, .sys = sys, .iam = iam, .outbox = outbox};
+    /* tiers and limits (data/limits.yaml, embedded): a broken file is a bug, not a setting */
+    struct fg_limits *limits = NULL;
+    if (fg_limits_load_default(&limits) != FG_OK) {
+        fg_log(FG_LOG_ERROR, "serve.limits_failed");
+        fg_sys_shutdown(sys);
+        fg_store_close(store);
+        fg_outbox_free(outbox);
+        fg_iam_free(iam);
+        fg_sys_close(sys);
+        return 1;
+    }
+    app.limits = limits;
+    /* field classification (data/fields.yaml, embedded); customers need theirs as coded */
+    struct fg_fields *fields = NULL;
+    if (fg_fields_load_default(&fields) != FG_OK || fg_customer_fields_check(fields, NULL)) {
+        fg_log(FG_LOG_ERROR, "serve.fields_failed");
+        fg_fields_free(fields);
+        fg_limits_free(limits);
+        fg_sys_shutdown(sys);
+        fg_store_close(store);
+        fg_outbox_free(outbox);
+        fg_iam_free(iam);
+        fg_sys_close(sys);
+        return 1;
+    }
+    app.fields = fields;
     struct fg_server_options opt = {.cfg = cfg, .app = &app, .data_dir = dir};
     struct fg_server *srv = NULL;
     rc = fg_server_new(&opt, &srv);
@@ -209,6 +236,8 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         fg_store_close(store);
         fg_outbox_free(outbox);
         fg_iam_free(iam);
+        fg_limits_free(limits);
+        fg_fields_free(fields);
         fg_sys_close(sys);
         return 1;
     }
@@ -225,6 +254,8 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     fg_store_close(store);
     fg_outbox_free(outbox); /* after the store: no hook runs any more */
     fg_iam_free(iam);       /* sessions and their keys wiped */
+    fg_limits_free(limits);
+    fg_fields_free(fields);
     fg_sys_close(sys); /* wipes the root key and the keyring */
     fg_log(FG_LOG_INFO, "serve.stopped");
     return 0;

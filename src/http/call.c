@@ -573,6 +573,13 @@ static void denial_done(struct fg_call *c, void *arg, fg_rc rc)
 
 /* Refuse, with a "denied" audit record committed first (AUD-1: refusals are recorded).
  * code and message must be static strings. */
+static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why);
+
+void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
+{
+    deny(c, status, code, message, why);
+}
+
 static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
 {
     struct denial *d = calloc(1, sizeof *d);
@@ -681,7 +688,12 @@ static int authenticate(struct fg_call *c, const char *permission)
              FG_ERR_PERMISSION);
         return 0;
     }
-    if (c->session.mfa_required && !c->session.mfa_done && strncmp(permission, "self.", 5) != 0) {
+    /* step 4: a pending second factor (staff roles with mfa: required; customers: TOTP or
+     * the delivered login code, iam.h) — only self.* routes, and no password change on the
+     * strength of the password alone when the factor is a delivered code */
+    if (c->session.mfa_required && !c->session.mfa_done &&
+        (strncmp(permission, "self.", 5) != 0 ||
+         (c->session.mfa_otp && strcmp(permission, "self.password") == 0))) {
         deny(c, 403, "mfa_required", "complete multi-factor authentication first",
              FG_ERR_PERMISSION);
         return 0;

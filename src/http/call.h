@@ -90,6 +90,11 @@ void fg_reply_rc(struct fg_call *c, fg_rc rc, const char *field);
 /* 400 invalid_argument from a JSON validation error. */
 void fg_reply_json_error(struct fg_call *c, const struct fg_json_error *err);
 void fg_call_add_header(struct fg_call *c, const char *name, const char *value);
+/* Refuse with the error shape AFTER an `access.denied` audit record (result denied, the
+ * route and `message` in its details) has committed — AUD-1: refusals are recorded. For a
+ * handler's own object-level refusals (a customer asking for another customer's account).
+ * code and message must be static strings. */
+void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why);
 
 /* ---- hand-offs ------------------------------------------------------------------------- */
 /* Completion on the loop thread; call == NULL if the client is gone. */

@@ -40,6 +40,36 @@ unsigned fg_json_scan_depth(const char *text, size_t len, unsigned limit)
     return deepest;
 }
 
+/* The member name before the value that ends near pos: `"name" :` of [A-Za-z0-9_.-], else 0.
+ * Only for naming a field in an error; a key with escapes is simply not named. */
+static int member_before(const char *text, size_t pos, char *out, size_t cap)
+{
+    size_t i = pos;
+    while (i > 0 && text[i - 1] != ':' && text[i - 1] != '{' && text[i - 1] != ',')
+        i--;
+    if (i == 0 || text[i - 1] != ':')
+        return 0;
+    i--;
+    while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n' ||
+                     text[i - 1] == '\r'))
+        i--;
+    if (i == 0 || text[i - 1] != '"')
+        return 0;
+    size_t end = --i, start = end;
+    while (start > 0 && text[start - 1] != '"') {
+        char ch = text[start - 1];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+        start--;
+    }
+    if (start == 0 || end == start || end - start >= cap)
+        return 0;
+    memcpy(out, text + start, end - start);
+    out[end - start] = '\0';
+    return 1;
+}
+
 static void set_error(struct fg_json_error *err, const char *field, const char *msg)
 {
     err->field = field;
@@ -115,6 +145,14 @@ fg_rc fg_json_parse_body(const char *body, size_t len, json_t **out, struct fg_j
     }
     json_error_t jerr;
     json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL && json_error_code(&jerr) == json_error_numeric_overflow) {
+        /* 2^63 and beyond: well-formed JSON, an out-of-range value (never echoed) */
+        set_error(err, NULL, "a number is out of range (integers are 64-bit)");
+        if (member_before(body, jerr.position < 0 ? 0 : (size_t)jerr.position, err->field_buf,
+                          sizeof err->field_buf))
+            err->field = err->field_buf;
+        return FG_ERR_INVALID;
+    }
     if (doc == NULL) {
         /* jansson's text names the position, never echoes the input */
         char msg[128];

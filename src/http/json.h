@@ -22,8 +22,9 @@
 #include "base/rc.h"
 
 struct fg_json_error {
-    const char *field; /* static or owned by the checked object; NULL if not field-specific */
+    const char *field; /* static, owned by the checked object, or field_buf; NULL if none */
     char message[128];
+    char field_buf[64]; /* the member name of a number out of range, found in the text */
 };
 
 /* FG_ERR_INVALID (malformed, not an object, too deep, string too long) with err set. */

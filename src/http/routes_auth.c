@@ -1,14 +1,25 @@
 /*
  * routes_auth.c — authentication routes (API.md "Authentication"; REQUIREMENTS AUTH-1,
- * AUTH-2, AUTH-5, AUTH-7, WEB-4):
+ * AUTH-2, AUTH-3, AUTH-5, AUTH-7, AUTH-9, WEB-4):
  *   POST /v1/auth/login     public: {"username","password","device_id"} → a session
+ *   POST /v1/auth/activate  public: {"username","activation_code","new_password",
+ *                           "reserved_phrase"?} — a new customer's first password
  *   POST /v1/auth/logout    self.session: ends the session at once
  *   POST /v1/auth/password  self.password: {"old_password","new_password"}
+ *   POST /v1/auth/phrase    self.session: {"reserved_phrase"} (after the second factor)
  *
  * Login: per-source limits first (429), then the Argon2id check on the bounded hashing pool
  * (a full pool is 429), then one write intent that carries the "auth.login" record and the
  * lockout bookkeeping or the session row; the answer comes after commit. Unknown user and
- * wrong password take the same path and give the byte-identical answer.
+ * wrong password take the same path and give the byte-identical answer. A customer whose
+ * second factor is a delivered code (session.mfa_otp, iam.h) gets it in the same intent as
+ * the session row: the worker reads the reserved phone (ledger/customer.h), the intent issues
+ * the code into the outbox (fg_otp_send: the code never passes through this file).
+ *
+ * Activation (iam/activate.h): the same per-source limits, the policy and Argon2id on the
+ * hashing pool, then one intent that verifies the code and sets the password, with the
+ * "auth.activate" record. Every wrong — unknown or staff username, customer already active,
+ * wrong, expired or dead code — is the one byte-identical 401.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,34 +31,99 @@
 #include "base/time.h"
 #include "http/call.h"
 #include "http/server.h"
+#include "iam/activate.h"
 #include "iam/iam.h"
+#include "ledger/customer.h"
+#include "notify/otp.h"
 #include "protect/protect.h"
 
 /* ---- login ---------------------------------------------------------------------------- */
 
 struct login_job {
     struct fg_iam *iam;
+    fg_outbox *outbox;
     struct fg_login *login;
     struct fg_audit_record record;
     char source_ip[64];
+    char phone[FG_ACTIVATE_PHONE_MAX + 1]; /* where the login code goes (mfa_otp) */
+    int no_phone;
 };
 
 static void login_job_free(struct login_job *job)
 {
     fg_login_free(job->login);
+    fg_wipe(job->phone, sizeof job->phone);
     free(job);
+}
+
+/* The reserved phone of a customer whose second factor is a delivered code. */
+static fg_rc login_phone(struct login_job *job)
+{
+    struct fg_iam *iam = job->iam;
+    fg_conn *conn;
+    fg_rc rc = fg_store_read_acquire(iam->store, &conn);
+    if (rc)
+        return rc;
+    rc = fg_customer_phone_of_user(conn, iam->keys, job->login->user.id, job->phone,
+                                   sizeof job->phone);
+    fg_store_read_release(iam->store, conn);
+    if (rc == FG_ERR_NOT_FOUND) {
+        job->no_phone = 1;
+        rc = FG_OK;
+    }
+    return rc;
 }
 
 static fg_rc login_work(void *arg)
 {
     struct login_job *job = arg;
-    return fg_iam_login_check(job->iam, job->login);
+    fg_rc rc = fg_iam_login_check(job->iam, job->login);
+    if (rc == FG_OK && job->login->result == FG_LOGIN_OK && job->login->session.mfa_otp)
+        rc = login_phone(job);
+    return rc;
+}
+
+/* AUTH-3: the login code, SMS to the reserved phone, valid 5 minutes, bound to this session;
+ * the text never holds the code (the sink line carries it apart). */
+static const char login_code_text[] =
+    "finguard: use this code to finish signing in to online banking. It is valid for 5 "
+    "minutes. Never tell it to anyone, bank staff included.";
+
+static fg_rc send_login_code(fg_conn *conn, struct login_job *job)
+{
+    struct fg_login *l = job->login;
+    if (job->no_phone || job->outbox == NULL || job->phone[0] == '\0') {
+        fg_log(FG_LOG_ERROR, "iam.login_code_undeliverable", FG_LF_STR("user", l->user.id));
+        return FG_ERR_INTERNAL; /* no session without its second factor */
+    }
+    char binding[FG_IAM_OTP_BINDING_SIZE];
+    fg_iam_login_otp_binding(l->session.id, binding);
+    const struct fg_outbox_msg msg = {.to = job->phone,
+                                      .channel = FG_OUTBOX_SMS,
+                                      .purpose = FG_IAM_OTP_LOGIN,
+                                      .text = login_code_text};
+    return fg_otp_send(conn, job->iam->keys, job->outbox, NULL, l->user.id, FG_IAM_OTP_LOGIN,
+                       binding, &msg, NULL);
 }
 
 static fg_rc login_intent(fg_conn *conn, void *arg)
 {
     struct login_job *job = arg;
-    return fg_iam_login_intent(conn, job->login);
+    fg_rc rc = fg_iam_login_intent(conn, job->login);
+    if (rc == FG_OK && job->login->result == FG_LOGIN_OK && job->login->session.mfa_otp)
+        rc = send_login_code(conn, job); /* fails the intent: no session row, no code */
+    return rc;
+}
+
+/* The second factor a login answer names: false, "totp", "enroll" (staff without TOTP yet)
+ * or "otp" (a customer's delivered code). */
+static json_t *mfa_answer(const struct fg_login *l)
+{
+    if (!l->session.mfa_required)
+        return json_false();
+    if (l->session.mfa_otp)
+        return json_string("otp");
+    return json_string(l->user.totp_enrolled ? "totp" : "enroll");
 }
 
 static void reply_bad_login(struct fg_call *c)
@@ -72,7 +148,10 @@ static void login_done(struct fg_call *c, void *arg, fg_rc rc)
         login_job_free(job);
         return;
     }
-    if (rc) {
+    if (rc == FG_ERR_RATE_LIMITED) { /* login codes per hour (otp.h) */
+        fg_call_add_header(c, "retry-after", "60");
+        fg_reply_error(c, 429, "rate_limited", "too many sign-in codes; wait and retry", NULL);
+    } else if (rc) {
         fg_reply_rc(c, rc, NULL);
     } else if (l->result == FG_LOGIN_OK) {
         rc = fg_iam_login_publish(job->iam, l);
@@ -83,9 +162,7 @@ static void login_done(struct fg_call *c, void *arg, fg_rc rc)
             fg_reply_rc(c, rc, NULL);
         } else {
             fg_time_format_rfc3339(l->session.expires_ms, expires);
-            json_t *mfa = l->session.mfa_required
-                              ? json_string(l->user.totp_enrolled ? "totp" : "enroll")
-                              : json_false();
+            json_t *mfa = mfa_answer(l);
             json_t *phrase = l->phrase[0] ? json_string(l->phrase) : json_null();
             fg_reply_json(c, 200,
                           json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "token", l->token,
@@ -174,12 +251,13 @@ static void limited_done(struct fg_call *c, void *arg, fg_rc rc)
         fg_log(FG_LOG_ERROR, "iam.limited_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
     if (c != NULL) {
         fg_call_add_header(c, "retry-after", job->retry);
-        fg_reply_error(c, 429, "rate_limited", "too many failed logins from this source", NULL);
+        fg_reply_error(c, 429, "rate_limited", "too many failed attempts from this source", NULL);
     }
     free(job);
 }
 
-static void source_limited(struct fg_call *c, const char *username, int64_t wait_s)
+static void source_limited(struct fg_call *c, const char *action, const char *username,
+                           int64_t wait_s)
 {
     struct limited_job *job = calloc(1, sizeof *job);
     struct fg_audit_actor who;
@@ -188,9 +266,8 @@ static void source_limited(struct fg_call *c, const char *username, int64_t wait
     int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"source_limited\"}",
                      username && fg_username_valid(username) ? username : "");
     fg_call_wipe_body(c);
-    if (job == NULL ||
-        fg_audit_record_init(&job->record, &who, "auth.login", "user", "") != FG_OK || n <= 0 ||
-        (size_t)n >= sizeof details ||
+    if (job == NULL || fg_audit_record_init(&job->record, &who, action, "user", "") != FG_OK ||
+        n <= 0 || (size_t)n >= sizeof details ||
         fg_audit_record_details(&job->record, details, (size_t)n) != FG_OK) {
         free(job);
         fg_reply_rc(c, FG_ERR_RATE_LIMITED, NULL);
@@ -231,7 +308,8 @@ static void login(struct fg_call *c)
     if (wait_s > 0) {
         fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
                FG_LF_INT("retry_after_s", wait_s));
-        source_limited(c, json_string_value(json_object_get(body, "username")), wait_s);
+        source_limited(c, "auth.login", json_string_value(json_object_get(body, "username")),
+                       wait_s);
         return;
     }
     json_t *pw = json_object_get(body, "password");
@@ -247,9 +325,165 @@ static void login(struct fg_call *c)
         return;
     }
     job->iam = iam;
+    job->outbox = fg_call_app(c)->outbox;
     snprintf(job->source_ip, sizeof job->source_ip, "%s", peer);
     if (fg_call_defer_on(c, iam->hash_pool, login_work, job, login_checked) != FG_OK)
         login_job_free(job); /* answered 429 */
+}
+
+/* ---- activation (a customer's first password) ------------------------------------------ */
+
+struct activate_job {
+    struct fg_iam *iam;
+    struct fg_activation *act;
+    struct fg_audit_record record;
+    char source_ip[64];
+};
+
+static void activate_job_free(struct activate_job *job)
+{
+    fg_activation_free(job->act);
+    free(job);
+}
+
+static fg_rc activate_work(void *arg)
+{
+    struct activate_job *job = arg;
+    return fg_activation_check(job->iam, job->act);
+}
+
+/* The verdict is known only here (the code is checked on the writer): the record gets its
+ * details and result now, before the audit hook appends it after this intent. */
+static fg_rc activate_intent(fg_conn *conn, void *arg)
+{
+    struct activate_job *job = arg;
+    struct fg_activation *a = job->act;
+    fg_rc rc = fg_activation_intent(conn, a);
+    char details[160];
+    int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"%s\"}",
+                     fg_username_valid(a->username) ? a->username : "", a->cause);
+    if (n > 0 && (size_t)n < sizeof details &&
+        fg_audit_record_details(&job->record, details, (size_t)n) != FG_OK)
+        fg_log(FG_LOG_WARN, "iam.activate_details_dropped");
+    static const fg_rc why[] = {[FG_ACTIVATE_BAD] = FG_ERR_UNAUTHENTICATED,
+                                [FG_ACTIVATE_POLICY] = FG_ERR_POLICY,
+                                [FG_ACTIVATE_LOCKED] = FG_ERR_LOCKED,
+                                [FG_ACTIVATE_THROTTLED] = FG_ERR_RATE_LIMITED};
+    if (a->result != FG_ACTIVATE_OK && rc == FG_OK)
+        fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, why[a->result]);
+    else if (rc == FG_ERR_POLICY)
+        fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, FG_ERR_POLICY);
+    return rc;
+}
+
+static void activate_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct activate_job *job = arg;
+    struct fg_activation *a = job->act;
+    if ((rc == FG_OK && (a->result == FG_ACTIVATE_BAD || a->result == FG_ACTIVATE_LOCKED))) {
+        char src[96];
+        snprintf(src, sizeof src, "ip:%s", job->source_ip);
+        fg_iam_source_failed(job->iam, src, fg_time_wall_s());
+    }
+    if (c == NULL) {
+        activate_job_free(job);
+        return;
+    }
+    if (rc == FG_ERR_POLICY && a->result == FG_ACTIVATE_POLICY) {
+        fg_reply_error(c, 422, "policy_violation", a->reason, "new_password");
+    } else if (rc) {
+        fg_reply_rc(c, rc, NULL);
+    } else if (a->result == FG_ACTIVATE_OK) {
+        fg_reply_json(c, 200, json_pack("{s:b}", "activated", 1));
+    } else if (a->result == FG_ACTIVATE_POLICY) {
+        fg_reply_error(c, 422, "policy_violation", a->reason, "new_password");
+    } else if (a->result == FG_ACTIVATE_LOCKED) {
+        fg_reply_error(c, 423, "locked", "the account is locked after repeated failures", NULL);
+    } else if (a->result == FG_ACTIVATE_THROTTLED) {
+        char retry[24];
+        int64_t wait_s = (a->retry_at_ms - fg_time_wall_ms() + 999) / 1000;
+        snprintf(retry, sizeof retry, "%lld", (long long)(wait_s > 0 ? wait_s : 1));
+        fg_call_add_header(c, "retry-after", retry);
+        fg_reply_error(c, 429, "rate_limited", "too many failed attempts; wait and retry", NULL);
+    } else { /* one answer for every wrong: unknown, staff, active, wrong/expired/dead code */
+        fg_reply_error(c, 401, "unauthenticated", "invalid username or activation code", NULL);
+    }
+    activate_job_free(job);
+}
+
+static void activate_checked(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct activate_job *job = arg;
+    struct fg_activation *a = job->act;
+    if (c == NULL || rc != FG_OK) {
+        if (c != NULL)
+            fg_reply_rc(c, rc, NULL);
+        activate_job_free(job);
+        return;
+    }
+    struct fg_audit_actor who; /* never the code, the password or the phrase */
+    fg_call_actor(c, &who);
+    if (a->known)
+        who.actor_id = a->user.id;
+    rc = fg_audit_record_init(&job->record, &who, "auth.activate", "user",
+                              a->known ? a->user.id : "");
+    if (rc) {
+        fg_reply_rc(c, rc, NULL);
+        activate_job_free(job);
+        return;
+    }
+    if (fg_call_write_record(c, activate_intent, job, &job->record, activate_done) != FG_OK)
+        activate_job_free(job);
+}
+
+static const struct fg_json_field activate_fields[] = {
+    {"username", FG_JSON_STRING, 1, 1, FG_USERNAME_MAX},
+    {"activation_code", FG_JSON_STRING, 1, 1, FG_ACTIVATE_CODE_MAX},
+    {"new_password", FG_JSON_STRING, 1, 1, 1024},
+    {"reserved_phrase", FG_JSON_STRING, 0, FG_IAM_PHRASE_CHARS_MIN, FG_IAM_PHRASE_CHARS_MAX},
+};
+
+static void activate(struct fg_call *c)
+{
+    struct fg_iam *iam = fg_call_app(c)->iam;
+    json_t *body = fg_call_body(c);
+    struct fg_json_error err;
+    if (fg_json_check(body, activate_fields, 4, &err) != FG_OK) {
+        fg_call_wipe_body(c);
+        fg_reply_json_error(c, &err);
+        return;
+    }
+    const char *username = json_string_value(json_object_get(body, "username"));
+    const char *peer = fg_call_peer(c);
+    char src_ip[96];
+    snprintf(src_ip, sizeof src_ip, "ip:%s", peer);
+    int64_t wait_s = fg_iam_source_blocked(iam, src_ip, fg_time_wall_s());
+    if (wait_s > 0) { /* the same budget as login: one source, one count of failures */
+        fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
+               FG_LF_INT("retry_after_s", wait_s));
+        source_limited(c, "auth.activate", username, wait_s);
+        return;
+    }
+    json_t *pw = json_object_get(body, "new_password");
+    json_t *phrase = json_object_get(body, "reserved_phrase");
+    struct activate_job *job = calloc(1, sizeof *job);
+    fg_rc rc = job ? fg_activation_new(username,
+                                       json_string_value(json_object_get(body, "activation_code")),
+                                       json_string_value(pw), json_string_length(pw),
+                                       phrase ? json_string_value(phrase) : NULL,
+                                       phrase ? json_string_length(phrase) : 0,
+                                       fg_customer_phone_of_user, &job->act)
+                   : FG_ERR_NOMEM;
+    fg_call_wipe_body(c);
+    if (rc) {
+        free(job);
+        fg_reply_rc(c, rc, NULL);
+        return;
+    }
+    job->iam = iam;
+    snprintf(job->source_ip, sizeof job->source_ip, "%s", peer);
+    if (fg_call_defer_on(c, iam->hash_pool, activate_work, job, activate_checked) != FG_OK)
+        activate_job_free(job); /* answered 429 */
 }
 
 /* ---- logout ---------------------------------------------------------------------------- */
@@ -503,8 +737,17 @@ static void phrase_done(struct fg_call *c, void *arg, fg_rc rc)
 }
 
 static const struct fg_json_field phrase_fields[] = {
-    {"reserved_phrase", FG_JSON_STRING, 1, 4, FG_IAM_PHRASE_CHARS_MAX},
+    {"reserved_phrase", FG_JSON_STRING, 1, FG_IAM_PHRASE_CHARS_MIN, FG_IAM_PHRASE_CHARS_MAX},
 };
+
+static void phrase_refused(struct fg_call *c, void *arg, fg_rc rc)
+{
+    if (rc)
+        fg_log(FG_LOG_ERROR, "iam.phrase_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+    if (c != NULL)
+        fg_reply_error(c, 403, "mfa_required", "complete multi-factor authentication first", NULL);
+    phrase_done(NULL, arg, FG_OK);
+}
 
 static void set_phrase(struct fg_call *c)
 {
@@ -520,6 +763,22 @@ static void set_phrase(struct fg_call *c)
     struct fg_audit_actor who;
     fg_call_actor(c, &who);
     fg_rc rc = job ? FG_OK : FG_ERR_NOMEM;
+    if (rc == FG_OK && s->mfa_required && !s->mfa_done) {
+        /* the anti-phishing phrase (AUTH-9) is changed by a fully signed-in user only: with
+         * the password alone someone could plant a phrase the real customer would not know */
+        fg_call_wipe_body(c);
+        rc = fg_audit_record_init(&job->record, &who, "auth.reserved_phrase", "user", s->user_id);
+        if (rc) {
+            free(job);
+            fg_reply_rc(c, rc, NULL);
+            return;
+        }
+        fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, FG_ERR_PERMISSION);
+        if (fg_call_write_record(c, fg_audit_record_only, job, &job->record, phrase_refused) !=
+            FG_OK)
+            free(job);
+        return;
+    }
     if (rc == FG_OK) {
         snprintf(job->user_id, sizeof job->user_id, "%s", s->user_id);
         rc = fg_iam_phrase_seal(fg_call_app(c)->iam, job->user_id, json_string_value(phrase),
@@ -547,6 +806,11 @@ fg_rc fg_routes_auth(struct fg_router *r, const struct fg_config *cfg)
          .permission = FG_PERM_PUBLIC,
          .flags = FG_ROUTE_JSON_BODY,
          .fn = login},
+        {.method = "POST",
+         .pattern = "/v1/auth/activate",
+         .permission = FG_PERM_PUBLIC,
+         .flags = FG_ROUTE_JSON_BODY,
+         .fn = activate},
         {.method = "POST",
          .pattern = "/v1/auth/logout",
          .permission = "self.session",

@@ -81,8 +81,19 @@ void fg_iam_source_failed(struct fg_iam *iam, const char *source, int64_t now_s)
     pthread_mutex_unlock(&sl->mu);
 }
 
-fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
-                 struct fg_iam **out, struct fg_buf *errors)
+fg_rc fg_iam_register_columns(void)
+{
+    /* protected columns of this module: destroy asks, rewrap moves them */
+    fg_rc rc = fg_protect_register_column("iam_users", "id", "totp_secret", FG_KEY_PII);
+    if (rc == FG_OK || rc == FG_ERR_CONFLICT)
+        rc = fg_protect_register_column("iam_users", "id", "reserved_phrase", FG_KEY_PII);
+    if (rc == FG_OK || rc == FG_ERR_CONFLICT)
+        rc = fg_protect_register_column("iam_sessions", "id", "session_key", FG_KEY_PII);
+    return rc == FG_ERR_CONFLICT ? FG_OK : rc; /* registered earlier in this process */
+}
+
+fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys, struct fg_iam **out,
+                 struct fg_buf *errors)
 {
     struct fg_iam *iam = calloc(1, sizeof *iam);
     if (iam == NULL)
@@ -90,6 +101,7 @@ fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
     iam->store = store;
     iam->keys = keys;
     fg_lockout_policy_defaults(&iam->lockout);
+    iam->customer_otp = 1; /* iam.customer_mfa = otp */
     struct fg_password_policy policy;
     fg_password_policy_defaults(&policy);
     int64_t idle_ms = 0, absolute_ms = 0;
@@ -100,6 +112,7 @@ fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
         idle_ms = cfg->iam_session_idle_minutes * 60 * 1000;
         absolute_ms = cfg->iam_session_absolute_hours * 3600 * 1000;
         policy.min_chars = (unsigned)cfg->iam_password_min_chars;
+        iam->customer_otp = strcmp(cfg->iam_customer_mfa, "optional") != 0;
         if (cfg->iam_password_blocklist[0] != '\0')
             policy.blocklist_path = cfg->iam_password_blocklist;
     }
@@ -124,16 +137,8 @@ fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
         rc = fg_replay_new(0, 0, fg_time_wall_s(), &iam->replay);
     if (rc == FG_OK)
         rc = fg_pool_new(cores, (size_t)cores * FG_IAM_HASH_QUEUE_PER_CORE, &iam->hash_pool);
-    if (rc == FG_OK) {
-        /* protected columns of this module: destroy asks, rewrap moves them */
-        rc = fg_protect_register_column("iam_users", "id", "totp_secret", FG_KEY_PII);
-        if (rc == FG_OK)
-            rc = fg_protect_register_column("iam_users", "id", "reserved_phrase", FG_KEY_PII);
-        if (rc == FG_OK)
-            rc = fg_protect_register_column("iam_sessions", "id", "session_key", FG_KEY_PII);
-        if (rc == FG_ERR_CONFLICT)
-            rc = FG_OK; /* registered by an earlier instance in this process (tests) */
-    }
+    if (rc == FG_OK)
+        rc = fg_iam_register_columns();
     if (rc) {
         fg_iam_free(iam);
         return rc;
@@ -253,6 +258,14 @@ static fg_rc mint_session(struct fg_iam *iam, struct fg_login *l)
     s->role_mask = l->user.role_mask;
     s->staff = l->user.staff;
     s->mfa_required = fg_roles_mfa_required(iam->roles, l->user.role_mask);
+    if (!l->user.staff) { /* customers (AUTH-3, AUTH-4): TOTP if enrolled, else a code */
+        if (l->user.totp_enrolled) {
+            s->mfa_required = 1;
+        } else if (iam->customer_otp) {
+            s->mfa_required = 1;
+            s->mfa_otp = 1;
+        }
+    }
     s->must_change_password = l->user.must_change_password;
     s->access_ends_ms = l->user.expires_ms;
     return rc;
@@ -318,12 +331,14 @@ fg_rc fg_iam_login_intent(fg_conn *conn, void *arg)
                              FG_VBLOB(l->sealed_key, l->sealed_len),
                              FG_VSTR(l->source_ip),
                              FG_VINT(now),
-                             FG_VINT(now + l->session_absolute_ms)};
+                             FG_VINT(now + l->session_absolute_ms),
+                             FG_VINT(l->session.mfa_required ? 0 : now)};
         if (rc == FG_OK)
             rc = fg_conn_exec(conn,
                               "INSERT INTO iam_sessions (id, user_id, device_id, session_key, "
-                              "source_ip, created_ms, expires_ms) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-                              p, 7, NULL, NULL, NULL);
+                              "source_ip, created_ms, expires_ms, verified_ms) "
+                              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                              p, 8, NULL, NULL, NULL);
         return rc;
     }
     if (l->result == FG_LOGIN_BAD || l->result == FG_LOGIN_EXPIRED)
@@ -335,6 +350,11 @@ fg_rc fg_iam_login_publish(struct fg_iam *iam, struct fg_login *l)
 {
     assert(l->result == FG_LOGIN_OK);
     return fg_sessions_add(iam->sessions, &l->session, l->key, fg_time_wall_ms());
+}
+
+void fg_iam_login_otp_binding(const char *session_id, char out[FG_IAM_OTP_BINDING_SIZE])
+{
+    snprintf(out, FG_IAM_OTP_BINDING_SIZE, "session=%.16s", session_id);
 }
 
 /* ---- the first administrator ------------------------------------------------------------ */
@@ -355,8 +375,7 @@ fg_rc fg_iam_otp_password(struct fg_iam *iam, const char *username,
         out[FG_IAM_OTP_PASSWORD_LEN] = '\0';
         fg_wipe(raw, sizeof raw);
         const char *reason = NULL;
-        if (fg_password_check(iam->passwords, out, FG_IAM_OTP_PASSWORD_LEN, &who, &reason) ==
-            FG_OK)
+        if (fg_password_check(iam->passwords, out, FG_IAM_OTP_PASSWORD_LEN, &who, &reason) == FG_OK)
             return FG_OK;
     }
     fg_wipe(out, FG_IAM_OTP_PASSWORD_LEN + 1);

@@ -1,6 +1,7 @@
 /*
  * iam.h — the identity service: roles (data), password policy, sessions, anti-replay,
- * lockout, and the login flow (REQUIREMENTS AUTH-1, AUTH-2, AUTH-5, AUTH-6, AUTH-9, IAM-1).
+ * lockout, and the login flow (REQUIREMENTS AUTH-1, AUTH-2, AUTH-3, AUTH-5, AUTH-6, AUTH-9,
+ * IAM-1). A customer's first password (activation) is iam/activate.h.
  *
  * Login runs in three steps so no event loop ever waits:
  *   1. fg_iam_login_check()   on a hashing worker: load the user (read lease), decide
@@ -10,6 +11,14 @@
  *   2. fg_iam_login_intent()  on the writer: lockout bookkeeping, or the session row; the
  *      caller attaches the "auth.login" audit record to the same intent.
  *   3. fg_iam_login_publish() after commit: the session enters the live table.
+ *
+ * Second factor (session.mfa_required; the HTTP layer refuses everything but self.* routes
+ * until it is done): staff roles with `mfa: required` in data/roles.yaml — TOTP, enrolled at
+ * the first login; customers (REQUIREMENTS AUTH-3, AUTH-4) — TOTP if they enrolled it, else
+ * with `iam.customer_mfa = otp` (the default) a delivered code (session.mfa_otp): the caller
+ * of the login intent sends it (fg_otp_send, purpose FG_IAM_OTP_LOGIN, binding
+ * fg_iam_login_otp_binding()) to the reserved phone in the same transaction as the session
+ * row. With `optional` a customer without TOTP has no second factor.
  */
 #ifndef FG_IAM_IAM_H
 #define FG_IAM_IAM_H
@@ -41,6 +50,7 @@ struct fg_source_limits;
 /* The anti-phishing reserved phrase (AUTH-9): chosen by the user, stored only as an
  * fg_protect ciphertext of iam_users.reserved_phrase, shown back at login so a user can
  * tell the genuine service from a copy. */
+#define FG_IAM_PHRASE_CHARS_MIN 4
 #define FG_IAM_PHRASE_CHARS_MAX 64
 #define FG_IAM_PHRASE_BYTES_MAX (FG_IAM_PHRASE_CHARS_MAX * 4)
 
@@ -54,7 +64,17 @@ struct fg_iam {
     fg_store *store;
     fg_keys *keys;
     struct fg_source_limits *sources;
+    int customer_otp; /* iam.customer_mfa = otp: customers without TOTP get a delivered code */
 };
+
+/* Purposes of the delivered codes of this module (notify/otp.h): the login second factor of a
+ * customer (5 min) and the activation code a teller hands out (ledger/customer.h, 72 h). */
+#define FG_IAM_OTP_LOGIN "login"
+#define FG_IAM_OTP_ACTIVATION "activation"
+/* The login code is bound to its session: "session=" + the first 16 hex digits of the
+ * session id, so a code sent for one login cannot complete another. */
+#define FG_IAM_OTP_BINDING_SIZE 32
+void fg_iam_login_otp_binding(const char *session_id, char out[FG_IAM_OTP_BINDING_SIZE]);
 
 /* Seconds until `source` ("ip:1.2.3.4", "dev:abc") may try again; 0 = now. */
 int64_t fg_iam_source_blocked(struct fg_iam *iam, const char *source, int64_t now_s);
@@ -62,16 +82,19 @@ int64_t fg_iam_source_blocked(struct fg_iam *iam, const char *source, int64_t no
 void fg_iam_source_failed(struct fg_iam *iam, const char *source, int64_t now_s);
 
 /* Policies from the [iam] settings of cfg (NULL = the compiled defaults). */
+/* Register this module's fg_protect columns (idempotent). fg_iam_new does it; offline
+ * commands that count key usage call it through fg_cli_register_columns. */
+FG_MUST_CHECK fg_rc fg_iam_register_columns(void);
 FG_MUST_CHECK fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys,
                                struct fg_iam **out, struct fg_buf *errors);
 void fg_iam_free(struct fg_iam *iam);
 
 enum fg_login_result {
     FG_LOGIN_OK = 1,
-    FG_LOGIN_BAD,        /* unknown user or wrong password: one answer for both */
-    FG_LOGIN_LOCKED,     /* locked after repeated failures (423) */
-    FG_LOGIN_THROTTLED,  /* increasing delay after the 3rd failure (429 + Retry-After) */
-    FG_LOGIN_EXPIRED,    /* vendor access ended: answered like BAD */
+    FG_LOGIN_BAD,       /* unknown user or wrong password: one answer for both */
+    FG_LOGIN_LOCKED,    /* locked after repeated failures (423) */
+    FG_LOGIN_THROTTLED, /* increasing delay after the 3rd failure (429 + Retry-After) */
+    FG_LOGIN_EXPIRED,   /* vendor access ended: answered like BAD */
 };
 
 struct fg_login {
@@ -83,14 +106,14 @@ struct fg_login {
     char source_ip[64];
     /* out */
     enum fg_login_result result;
-    int known;            /* the user exists (not revealed to the client) */
-    int locked_now;       /* this failure locked the user (set by the intent) */
+    int known;                        /* the user exists (not revealed to the client) */
+    int locked_now;                   /* this failure locked the user (set by the intent) */
     struct fg_lockout_policy lockout; /* copied from the service for the intent */
     struct fg_user user;
     int64_t retry_at_ms;
     struct fg_session session;
     char token[FG_SESSION_TOKEN_TEXT];
-    uint8_t *key;         /* locked, FG_SESSION_KEY_BYTES */
+    uint8_t *key; /* locked, FG_SESSION_KEY_BYTES */
     uint8_t sealed_key[FG_SESSION_KEY_BYTES + 64];
     size_t sealed_len;
     char phrase[FG_IAM_PHRASE_BYTES_MAX + 1]; /* the reserved phrase (AUTH-9), "" if none */

@@ -40,6 +40,7 @@ struct fg_session {
     uint32_t role_mask; /* roles at login (role changes end the user's sessions) */
     int staff;
     int mfa_required, mfa_done;
+    int mfa_otp; /* the second factor is a delivered code (customers without TOTP) */
     int must_change_password;
     int64_t created_ms, last_seen_ms, expires_ms;
     int64_t access_ends_ms; /* vendor expiry, 0 = none */

@@ -310,3 +310,45 @@ fg_rc fg_user_count_with_roles(fg_conn *conn, const struct fg_roles *roles, uint
     snprintf(sql + used, sizeof sql - used, ")");
     return fg_conn_exec(conn, sql, p, n, count_row, count, NULL);
 }
+
+struct first_device_ctx {
+    const char *device_id;
+    int found, same;
+};
+
+static fg_rc first_device_row(void *ctx, const struct fg_val *c, int n)
+{
+    struct first_device_ctx *f = ctx;
+    if (n != 1 || c[0].type != FG_VAL_TEXT)
+        return FG_ERR_CORRUPT;
+    f->found = 1;
+    f->same = strlen(f->device_id) == c[0].n && memcmp(f->device_id, c[0].p, c[0].n) == 0;
+    return FG_OK;
+}
+
+fg_rc fg_iam_device_first_seen(fg_conn *conn, const char *user_id, const char *device_id,
+                               int64_t *first_ms, int *is_first_device)
+{
+    assert(conn != NULL && user_id != NULL && device_id != NULL && first_ms != NULL &&
+           is_first_device != NULL);
+    *first_ms = 0;
+    *is_first_device = 0;
+    struct fg_val p[] = {FG_VSTR(user_id), FG_VSTR(device_id)};
+    int64_t first = 0;
+    fg_rc rc = fg_conn_exec(conn,
+                            "SELECT coalesce(min(created_ms), 0) FROM iam_sessions "
+                            "WHERE user_id = ?1 AND device_id = ?2 AND verified_ms > 0",
+                            p, 2, count_row, &first, NULL);
+    if (rc)
+        return rc;
+    struct first_device_ctx f = {.device_id = device_id};
+    rc = fg_conn_exec(conn,
+                      "SELECT device_id FROM iam_sessions WHERE user_id = ?1 "
+                      "AND verified_ms > 0 ORDER BY created_ms, rowid LIMIT 1",
+                      p, 1, first_device_row, &f, NULL);
+    if (rc)
+        return rc;
+    *first_ms = first;
+    *is_first_device = !f.found || f.same;
+    return FG_OK;
+}

@@ -97,4 +97,18 @@ FG_MUST_CHECK fg_rc fg_user_password_history(fg_conn *conn, const char *id,
 FG_MUST_CHECK fg_rc fg_user_count_with_roles(fg_conn *conn, const struct fg_roles *roles,
                                              uint32_t mask, int64_t *count);
 
+/* Device binding (AUTH-10), from the VERIFIED sessions in iam_sessions (verified_ms > 0:
+ * the second factor completed, or none was owed — migration 0009; a password alone never
+ * makes a device seen):
+ *   *first_ms        = the earliest created_ms of this user's sessions on device_id, 0 if the
+ *                      device was never used by this user;
+ *   *is_first_device = 1 if device_id is the user's bound device: the device of the user's
+ *                      earliest session (ties by insertion order); also 1 if the user has no
+ *                      session at all (the device would become the bound one); else 0.
+ * Transfers treat "first seen < 24 h ago and not the bound device" as a new device (lower
+ * limits, step-up). Read lease or the writer's connection. device_id compares exactly. */
+FG_MUST_CHECK fg_rc fg_iam_device_first_seen(fg_conn *conn, const char *user_id,
+                                             const char *device_id, int64_t *first_ms,
+                                             int *is_first_device);
+
 #endif

@@ -1,5 +1,5 @@
 /* Unit tests for iam/users.c on a real store: insert, load, lockout bookkeeping (AUTH-2),
- * password history (AUTH-1), approver counting. */
+ * password history (AUTH-1), approver counting, device first seen (AUTH-10). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -225,6 +225,92 @@ static void test_count_distinct_approvers(void **state)
     fg_store_read_release(f->store, c);
 }
 
+/* ---- device binding (AUTH-10) ------------------------------------------------------------- */
+
+struct session_arg {
+    const char *id, *user_id, *device_id;
+    int64_t created_ms;
+    int64_t verified_ms; /* 0: the second factor was never completed */
+};
+
+static fg_rc session_intent(fg_conn *conn, void *arg)
+{
+    struct session_arg *a = arg;
+    static const uint8_t key[4] = {1, 2, 3, 4};
+    struct fg_val p[] = {FG_VSTR(a->id),         FG_VSTR(a->user_id),
+                         FG_VSTR(a->device_id),  FG_VBLOB(key, sizeof key),
+                         FG_VINT(a->created_ms), FG_VINT(a->verified_ms)};
+    return fg_conn_exec(conn,
+                        "INSERT INTO iam_sessions (id, user_id, device_id, session_key, "
+                        "source_ip, created_ms, expires_ms, verified_ms) VALUES (?1, ?2, ?3, ?4, "
+                        "'127.0.0.1', ?5, ?5 + 43200000, ?6)",
+                        p, 6, NULL, NULL, NULL);
+}
+
+static void add_session(struct fixture *f, const char *id, const char *user_id,
+                        const char *device_id, int64_t created_ms)
+{
+    struct session_arg a = {id, user_id, device_id, created_ms, created_ms + 1};
+    assert_int_equal(fg_store_write(f->store, session_intent, &a), FG_OK);
+}
+
+static void seen(struct fixture *f, const char *user_id, const char *device_id, int64_t want_ms,
+                 int want_first)
+{
+    fg_conn *c;
+    assert_int_equal(fg_store_read_acquire(f->store, &c), FG_OK);
+    int64_t first_ms = -1;
+    int is_first = -1;
+    assert_int_equal(fg_iam_device_first_seen(c, user_id, device_id, &first_ms, &is_first), FG_OK);
+    fg_store_read_release(f->store, c);
+    assert_int_equal(first_ms, want_ms);
+    assert_int_equal(is_first, want_first);
+}
+
+static void test_device_first_seen(void **state)
+{
+    struct fixture *f = *state;
+    char u1[FG_USER_ID_MAX + 1], u2[FG_USER_ID_MAX + 1];
+    add_user(f, "erin", "teller", u1);
+    add_user(f, "frank", "teller", u2);
+    /* no session at all: never seen; the first device used will be the bound one */
+    seen(f, u1, "phone-a", 0, 1);
+    add_session(f, "s1", u1, "phone-a", 5000);
+    seen(f, u1, "phone-a", 5000, 1);
+    seen(f, u1, "phone-b", 0, 0); /* never seen, and another device came first */
+    /* a later device: first seen at its own earliest session, never the bound one; a later
+     * session on the bound device changes nothing */
+    add_session(f, "s2", u1, "phone-b", 9000);
+    add_session(f, "s3", u1, "phone-b", 7000);
+    add_session(f, "s4", u1, "phone-a", 12000);
+    seen(f, u1, "phone-b", 7000, 0);
+    seen(f, u1, "phone-a", 5000, 1);
+    /* device ids compare exactly (case too) */
+    seen(f, u1, "PHONE-A", 0, 0);
+    /* another user's sessions count for that user only, even on the same device id */
+    add_session(f, "s5", u2, "phone-b", 1000);
+    seen(f, u2, "phone-b", 1000, 1);
+    seen(f, u2, "phone-a", 0, 0);
+    seen(f, u1, "phone-b", 7000, 0);
+    /* the same millisecond on two devices: the session recorded first wins */
+    char u3[FG_USER_ID_MAX + 1];
+    add_user(f, "gina", "teller", u3);
+    add_session(f, "s6", u3, "tablet", 3000);
+    add_session(f, "s7", u3, "laptop", 3000);
+    seen(f, u3, "tablet", 3000, 1);
+    seen(f, u3, "laptop", 3000, 0);
+    /* a session that never completed its second factor makes no device seen, and never the
+     * bound one: a password alone (stolen) must not plant a device (AUTH-10) */
+    char u4[FG_USER_ID_MAX + 1];
+    add_user(f, "hugo", "teller", u4);
+    struct session_arg unverified = {"s8", u4, "attacker", 1000, 0};
+    assert_int_equal(fg_store_write(f->store, session_intent, &unverified), FG_OK);
+    seen(f, u4, "attacker", 0, 1); /* no verified session at all yet: nothing is bound */
+    add_session(f, "s9", u4, "own-phone", 2000);
+    seen(f, u4, "own-phone", 2000, 1);
+    seen(f, u4, "attacker", 0, 0);
+}
+
 int main(void)
 {
     assert_int_equal(fg_crypto_init(), FG_OK);
@@ -235,6 +321,7 @@ int main(void)
         T(test_next_day_mode),
         T(test_password_history_is_trimmed),
         T(test_count_distinct_approvers),
+        T(test_device_first_seen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
