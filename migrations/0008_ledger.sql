@@ -62,7 +62,7 @@ CREATE TABLE ledger_journal (
     CHECK (debit_account <> credit_account)
 ) WITHOUT ROWID;
 
-CREATE INDEX ledger_journal_created ON ledger_journal (created_ms);
+-- ids are time-ordered (ledger.c new_id): new journal entries append at the B-tree's right edge
 
 CREATE TABLE ledger_entries (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -124,9 +124,32 @@ CREATE TABLE ledger_transfers (
     CHECK ((status = 'committed') = (committed_ms IS NOT NULL))
 ) WITHOUT ROWID;
 
-CREATE INDEX ledger_transfers_customer ON ledger_transfers (customer_id, created_ms);
-CREATE INDEX ledger_transfers_payee ON ledger_transfers (customer_id, to_account);
-CREATE INDEX ledger_transfers_from ON ledger_transfers (from_account, created_ms);
+-- the destroy guard: a customer's transfers still held for approval
+CREATE INDEX ledger_transfers_pending ON ledger_transfers (customer_id)
+    WHERE status = 'pending_approval';
+
+-- The new-payee rule (TXN-3): when a customer's first transfer to an account committed. One
+-- row per pair, written once (INSERT OR IGNORE with the transfer), so a transfer to a known
+-- payee dirties no page here. The proof of the books checks it against the transfers.
+CREATE TABLE ledger_payees (
+    customer_id TEXT NOT NULL CHECK (length(customer_id) BETWEEN 1 AND 64),
+    to_account  TEXT NOT NULL,
+    first_ms    INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, to_account)
+) WITHOUT ROWID;
+
+-- Running totals of money leaving, for the daily limits (TXN-3, AUTH-4): one row per scope
+-- ("c:<customer>:<currency>" or "a:<account>") and 15-minute bucket (created_ms / 900000;
+-- every real UTC offset is a multiple of 15 minutes, so a bank's day is whole buckets). Every
+-- transfer row (committed or pending approval) adds its amount in the same transaction, so a
+-- limit check reads at most 96 small rows instead of the day's transfers. The proof of the
+-- books (fg_ledger_check) checks the buckets against the transfers.
+CREATE TABLE ledger_out_buckets (
+    scope  TEXT NOT NULL CHECK (length(scope) BETWEEN 3 AND 80),
+    bucket INTEGER NOT NULL CHECK (bucket >= 0),
+    total  INTEGER NOT NULL CHECK (typeof(total) = 'integer' AND total > 0),
+    PRIMARY KEY (scope, bucket)
+) WITHOUT ROWID;
 
 -- Committed transfers stay committed with their journal.
 CREATE TRIGGER ledger_transfers_committed_final BEFORE UPDATE ON ledger_transfers

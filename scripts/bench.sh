@@ -84,9 +84,31 @@ kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
 
 # ---- further benchmarks add themselves here: every bench_* program but bench_writer -------
 for b in "$build"/bench_*; do
-  case "$(basename "$b")" in bench_writer|bench_argon2) continue ;; esac
+  case "$(basename "$b")" in bench_writer|bench_argon2|bench_transfers) continue ;; esac
   [ -x "$b" ] && "$b" --seconds "$secs" "$work" >> "$results"
 done
+
+# ==== BEGIN secured transfers vs pgbench TPC-B (issue #5; bench/bench_transfers.c, scripts/bench_pgbench.sh)
+# finguard: 64 client threads, one keep-alive TLS connection each, signed POST /v1/transfers
+# (session + RBAC + limits + idempotency + ledger + audit, synchronous=FULL) for tx_secs after a
+# 3 s warm-up; then GET /v1/ledger/check must be ok. PostgreSQL: a throw-away cluster on
+# loopback, `pgbench -i -s 64`, 3 s warm-up, `pgbench -c 64 -j 2 -T tx_secs -M prepared`
+# (fsync=on, synchronous_commit=on). Same cores, one after the other.
+# Goal: transfers/s >= 3 x pgbench TPS, transfer p99 <= 10 ms. tx_secs = $FG_BENCH_SECONDS,
+# else $BENCH_SECONDS, else 20. A failed proof of the books or any transfer error fails make bench
+# (after the table is printed).
+tx_secs=${FG_BENCH_SECONDS:-${BENCH_SECONDS:-20}}
+tx_failed=0
+chmod 755 "$work" # the cluster runs as an unprivileged user when we are root
+if ! "$build/bench_transfers" --seconds "$tx_secs" --clients "$conns" "$work" >> "$results"; then
+  echo "bench: *** bench_transfers FAILED (errors or the ledger check; see above) ***" >&2
+  tx_failed=1
+fi
+if ! "$root/scripts/bench_pgbench.sh" "$tx_secs" "$conns" "$work" >> "$results"; then
+  echo "bench: *** the pgbench run failed (see above) ***" >&2
+  tx_failed=1
+fi
+# ==== END secured transfers vs pgbench ==========================================================
 
 # ==== BEGIN login throughput and login-flood memory (issue #4; bench/login.lua, bench_argon2) ====
 # (a) Logins/s at 64 clients, all with the right password (only failures count toward the
@@ -208,9 +230,17 @@ def ratio(a, b, name):
         rows[name] = (rows[a][0] / rows[b][0], "x"); order.append(name)
 ratio("finguard_health_http_rps", "nginx_static_http_rps", "health_vs_nginx_http_ratio (goal >= 0.5)")
 ratio("finguard_health_https_rps", "nginx_static_https_rps", "health_vs_nginx_https_ratio (goal >= 0.5)")
+ratio("transfers_per_s", "pgbench_tpcb_tps", "transfers_vs_pgbench_tpcb_ratio (goal >= 3)")
+if "transfer_p99_ms" in rows:
+    rows["transfer_p99_ms (goal <= 10)"] = rows["transfer_p99_ms"]; order.append("transfer_p99_ms (goal <= 10)")
 print("| benchmark | value | unit |")
 print("|---|---:|---|")
 for k in order:
     v, u = rows[k]
     print(f"| {k} | {v:,.2f} | {u} |" if v < 100 else f"| {k} | {v:,.0f} | {u} |")
 PY
+
+if [ "$tx_failed" -ne 0 ]; then
+  echo "bench: *** secured transfers vs pgbench FAILED (see above) ***" >&2
+  exit 1
+fi

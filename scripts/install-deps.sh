@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages finguard needs to build, test and benchmark.
 # Idempotent: when every package is already installed it does nothing (no apt-get update).
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds nginx, wrk for `make bench`)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds nginx, wrk, PostgreSQL for `make bench`)
 set -euo pipefail
 
 build_pkgs=(
@@ -20,8 +20,12 @@ build_pkgs=(
   libcurl4-openssl-dev   # client library
   libcmocka-dev          # unit tests
   openssl curl procps
+  jq                     # JSON on the command line: the README's tour, scripts/tour-check.sh
 )
-bench_pkgs=(nginx-light wrk)
+bench_pkgs=(
+  nginx-light wrk                  # HTTP peer and load generator
+  postgresql postgresql-contrib    # initdb/pg_ctl/pgbench: the TPC-B peer of secured transfers (issue #5)
+)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then want+=("${bench_pkgs[@]}"); fi

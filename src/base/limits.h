@@ -51,6 +51,9 @@
 /* Intents waiting for the writer. A full queue makes submit return FG_ERR_BUSY (→ 503),
  * so a write flood costs bounded memory. */
 #define FG_WRITER_QUEUE_MAX 65536u
+/* The store's checkpointer runs at most this often (ms): frequent enough that the WAL stays
+ * small, rare enough that a busy writer is not copied page by page after every batch. */
+#define FG_STORE_CHECKPOINT_MS 50
 /* Read connections in the pool; SQLite WAL readers are cheap but each holds a file
  * descriptor and a page cache. */
 #define FG_READ_POOL_MAX_DEFAULT 8u

@@ -465,10 +465,22 @@ static fg_rc perform(struct fg_client *c, struct fg_client_response *res)
     c->write_rc = FG_OK;
     c->response_started = 0;
     CURLcode cc = curl_easy_perform(c->curl);
-    c->res = NULL;
     long connects = 0;
     if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
         c->connections += connects;
+    /* A kept-alive connection the server closed while idle (h2o closes HTTP/1 keep-alives
+     * after 10 s) fails as the request is written: the server never had the whole request,
+     * so sending it again on a new connection is safe — once, only for a SEND failure
+     * (never a receive failure: the request may have been processed) on a reused
+     * connection, and only when nothing of a response arrived. */
+    if (cc == CURLE_SEND_ERROR && connects == 0 && !c->response_started && c->write_rc == FG_OK) {
+        curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+        cc = curl_easy_perform(c->curl);
+        curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, c->fresh_connection ? 1L : 0L);
+        if (curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+            c->connections += connects;
+    }
+    c->res = NULL;
     curl_off_t pretransfer_us = 0;
     if (curl_easy_getinfo(c->curl, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us) == CURLE_OK)
         c->send_start_us = (long)pretransfer_us;

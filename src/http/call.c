@@ -573,20 +573,30 @@ static void denial_done(struct fg_call *c, void *arg, fg_rc rc)
 
 /* Refuse, with a "denied" audit record committed first (AUD-1: refusals are recorded).
  * code and message must be static strings. */
-static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why);
+static void deny_object(struct fg_call *c, int status, const char *code, const char *message,
+                        fg_rc why, const char *object_type, const char *object_id);
 
-void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
+void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why,
+                  const char *object_type, const char *object_id)
 {
-    deny(c, status, code, message, why);
+    deny_object(c, status, code, message, why, object_type, object_id);
 }
 
 static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
 {
+    deny_object(c, status, code, message, why, NULL, NULL);
+}
+
+static void deny_object(struct fg_call *c, int status, const char *code, const char *message,
+                        fg_rc why, const char *object_type, const char *object_id)
+{
     struct denial *d = calloc(1, sizeof *d);
     struct fg_audit_actor who;
     fg_call_actor(c, &who);
-    if (d == NULL || fg_audit_record_init(&d->record, &who, "access.denied", "route",
-                                          c->route ? c->route->name : "") != FG_OK) {
+    int named = object_type != NULL && object_id != NULL;
+    if (d == NULL ||
+        fg_audit_record_init(&d->record, &who, "access.denied", named ? object_type : "route",
+                             named ? object_id : (c->route ? c->route->name : "")) != FG_OK) {
         free(d);
         fg_reply_error(c, status, code, message, NULL);
         return;

@@ -91,10 +91,13 @@ void fg_reply_rc(struct fg_call *c, fg_rc rc, const char *field);
 void fg_reply_json_error(struct fg_call *c, const struct fg_json_error *err);
 void fg_call_add_header(struct fg_call *c, const char *name, const char *value);
 /* Refuse with the error shape AFTER an `access.denied` audit record (result denied, the
- * route and `message` in its details) has committed — AUD-1: refusals are recorded. For a
- * handler's own object-level refusals (a customer asking for another customer's account).
- * code and message must be static strings. */
-void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why);
+ * route's permission and `message` in its details) has committed — AUD-1: refusals are
+ * recorded. For a handler's own object-level refusals (a customer asking for another
+ * customer's account): the record names the object asked for (object_type/object_id, e.g.
+ * "account", the id from the path; a too-long id is refused by the record, which then names
+ * the route); NULL names the route. code and message must be static strings. */
+void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why,
+                  const char *object_type, const char *object_id);
 
 /* ---- hand-offs ------------------------------------------------------------------------- */
 /* Completion on the loop thread; call == NULL if the client is gone. */

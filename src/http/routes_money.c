@@ -96,6 +96,27 @@ static int may_see(const struct who *w, const struct fg_ledger_account *a)
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
+/* An id from a path that may name the object of an audit record: the shape of our ids
+ * ([A-Za-z0-9_-], at most 64), and no run of 12 or more digits — whatever a client puts in
+ * a path, a card or ID number must never reach the audit log (DATA-4). */
+static int id_loggable(const char *id)
+{
+    size_t n = strlen(id), digits = 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = id[i];
+        int digit = ch >= '0' && ch <= '9';
+        if (!digit && !(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && ch != '_' &&
+            ch != '-')
+            return 0;
+        digits = digit ? digits + 1 : 0;
+        if (digits >= 12)
+            return 0;
+    }
+    return 1;
+}
+
 static fg_keys *app_keys(struct fg_app *app)
 {
     return app->iam->keys;
@@ -319,6 +340,8 @@ static void submit(struct fg_call *c, struct job *job, fg_intent_fn fn)
  * for a customer (existing or not: ids reveal nothing). */
 static fg_rc load_mine(fg_conn *conn, struct job *job, const char *id, struct fg_ledger_account *a)
 {
+    if (id_loggable(id)) /* a refusal's record names the account asked for */
+        set_object(job, "account", id);
     fg_rc rc = who_resolve(conn, &job->who);
     if (rc)
         return rc;
@@ -1468,7 +1491,13 @@ static void read_done(struct fg_call *c, void *arg, fg_rc rc)
     struct read_job *job = arg;
     if (c != NULL) {
         if (rc == FG_OK && job->denied) {
-            fg_call_deny(c, 403, "permission_denied", "not your account", FG_ERR_PERMISSION);
+            static const char *const types[] = {[R_ACCOUNT] = "account",
+                                                [R_ENTRIES] = "account",
+                                                [R_CUSTOMER_ACCOUNTS] = "customer",
+                                                [R_TRANSFER] = "transfer",
+                                                [R_CHECK] = "ledger"};
+            fg_call_deny(c, 403, "permission_denied", "not your account", FG_ERR_PERMISSION,
+                         types[job->kind], id_loggable(job->id) ? job->id : NULL);
         } else if (rc == FG_ERR_NOT_FOUND) {
             fg_reply_error(c, 404, "not_found", "no such object", NULL);
         } else if (rc) {

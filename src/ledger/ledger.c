@@ -9,6 +9,7 @@
  * a hostile balance a denial of service): rows are streamed and added up here.
  */
 #include "ledger/ledger.h"
+#include "base/time.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -77,14 +78,33 @@ int fg_ledger_id_valid(const char *id, const char *prefix)
     return 1;
 }
 
+/* Ids are time-ordered: 8 characters of the creation time in milliseconds (48 bits, six per
+ * character, in the base64url characters' ASCII order, so ids sort by time as text), then
+ * 14 random base64url characters (84 bits). New rows append at the right edge of the primary
+ * key's B-tree instead of dirtying a random page each (the writer's page writes dominate a
+ * transfer's cost, docs/BENCHMARKS.md). The random part keeps ids unguessable; nothing may
+ * rely on ids for authorization anyway (owner checks, IDOR). */
+static const char sorted64[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
 static fg_rc new_id(const char *prefix, char out[FG_LEDGER_ID_SIZE])
 {
     uint8_t raw[FG_LEDGER_ID_RANDOM_BYTES];
+    char rnd[FG_LEDGER_ID_SIZE];
     memcpy(out, prefix, FG_LEDGER_ID_PREFIX_LEN);
+    uint64_t ms = (uint64_t)fg_time_wall_ms();
+    for (int i = 7; i >= 0; i--) {
+        out[FG_LEDGER_ID_PREFIX_LEN + (size_t)i] = sorted64[ms & 63u];
+        ms >>= 6;
+    }
     fg_rc rc = fg_random(raw, sizeof raw);
     if (rc == FG_OK)
-        rc = fg_base64url_encode(raw, sizeof raw, out + FG_LEDGER_ID_PREFIX_LEN,
-                                 FG_LEDGER_ID_SIZE - FG_LEDGER_ID_PREFIX_LEN);
+        rc = fg_base64url_encode(raw, sizeof raw, rnd, sizeof rnd);
+    if (rc == FG_OK) {
+        memcpy(out + FG_LEDGER_ID_PREFIX_LEN + 8, rnd,
+               FG_LEDGER_ID_LEN - FG_LEDGER_ID_PREFIX_LEN - 8);
+        out[FG_LEDGER_ID_LEN] = '\0';
+    }
+    fg_wipe(raw, sizeof raw);
     if (rc != FG_OK)
         out[0] = '\0';
     return rc;
@@ -562,6 +582,45 @@ fg_rc fg_ledger_transfer_new_id(char out[FG_LEDGER_ID_SIZE])
     return new_id(TRF_PREFIX, out);
 }
 
+/* ---- running totals of money leaving (ledger_out_buckets, migration 0008) ----------------- */
+
+#define BUCKET_MS 900000 /* 15 minutes */
+#define BUCKET_SCOPE_MAX 80u
+
+static fg_rc bucket_add(fg_conn *c, const char *scope, int64_t now_ms, int64_t amount)
+{
+    struct fg_val p[] = {FG_VSTR(scope), FG_VINT(now_ms < 0 ? 0 : now_ms / BUCKET_MS),
+                         FG_VINT(amount)};
+    return fg_conn_exec(c,
+                        "INSERT INTO ledger_out_buckets (scope, bucket, total) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (scope, bucket) DO UPDATE SET total = total + ?3",
+                        p, 3, NULL, NULL, NULL);
+}
+
+/* The first committed transfer of a customer to a payee (ledger_payees). */
+static fg_rc payee_add(fg_conn *c, const char *transfer_id, int64_t now_ms)
+{
+    struct fg_val p[] = {FG_VSTR(transfer_id), FG_VINT(now_ms)};
+    return fg_conn_exec(c,
+                        "INSERT OR IGNORE INTO ledger_payees (customer_id, to_account, first_ms) "
+                        "SELECT customer_id, to_account, ?2 FROM ledger_transfers WHERE id = ?1",
+                        p, 2, NULL, NULL, NULL);
+}
+
+/* The total since since_ms, rounded down to its bucket: a limit check errs on the safe side
+ * (a bank's day starts on a bucket boundary, so day sums are exact). */
+static fg_rc bucket_sum(fg_conn *c, const char *scope, int64_t since_ms, int64_t *sum)
+{
+    struct fg_val p[] = {FG_VSTR(scope), FG_VINT(since_ms < 0 ? 0 : since_ms / BUCKET_MS)};
+    fg_rc rc = fg_conn_exec(c,
+                            "SELECT total FROM ledger_out_buckets WHERE scope = ?1 AND "
+                            "bucket >= ?2",
+                            p, 2, row_sum, sum, NULL);
+    if (rc != FG_OK)
+        *sum = 0;
+    return rc;
+}
+
 fg_rc fg_ledger_transfer_insert(fg_conn *c, const char *id, const char *customer_id,
                                 const char *from, const char *to, const char *currency,
                                 int64_t amount, const char *status, const char *journal_id,
@@ -591,11 +650,24 @@ fg_rc fg_ledger_transfer_insert(fg_conn *c, const char *id, const char *customer
                          device_id != NULL ? FG_VSTR(device_id) : FG_VNULL,
                          FG_VINT(now_ms),
                          committed ? FG_VINT(now_ms) : FG_VNULL};
-    return fg_conn_exec(c,
-                        "INSERT INTO ledger_transfers (id, customer_id, from_account, to_account, "
-                        "currency, amount, status, journal_id, approval_id, device_id, "
-                        "created_ms, committed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        p, 12, NULL, NULL, NULL);
+    fg_rc rc = fg_conn_exec(c,
+                            "INSERT INTO ledger_transfers (id, customer_id, from_account, "
+                            "to_account, currency, amount, status, journal_id, approval_id, "
+                            "device_id, created_ms, committed_ms) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            p, 12, NULL, NULL, NULL);
+    if (rc == FG_OK && committed)
+        rc = payee_add(c, id, now_ms);
+    char scope[BUCKET_SCOPE_MAX + 1];
+    if (rc == FG_OK) {
+        snprintf(scope, sizeof scope, "c:%s:%s", customer_id, currency);
+        rc = bucket_add(c, scope, now_ms, amount);
+    }
+    if (rc == FG_OK) {
+        snprintf(scope, sizeof scope, "a:%s", from);
+        rc = bucket_add(c, scope, now_ms, amount);
+    }
+    return rc;
 }
 
 /* FG_OK if the transfer exists and is pending; NOT_FOUND; CONFLICT. */
@@ -625,6 +697,8 @@ fg_rc fg_ledger_transfer_commit(fg_conn *c, const char *id, const char *journal_
         p, 3, NULL, NULL, &changes);
     if (rc == FG_OK && changes != 1)
         rc = FG_ERR_CONFLICT;
+    if (rc == FG_OK)
+        rc = payee_add(c, id, now_ms);
     return rc;
 }
 
@@ -776,15 +850,9 @@ fg_rc fg_ledger_customer_out_since(fg_conn *c, const char *customer_id, const ch
     *sum = 0;
     if (!token_valid(customer_id, FG_LEDGER_ID_MAX) || !currency_format_valid(currency))
         return FG_ERR_INVALID;
-    struct fg_val p[] = {FG_VSTR(customer_id), FG_VINT(since_ms), FG_VSTR(currency)};
-    fg_rc rc = fg_conn_exec(c,
-                            "SELECT amount FROM ledger_transfers WHERE customer_id = ? "
-                            "AND created_ms >= ? AND currency = ? "
-                            "AND status IN ('committed', 'pending_approval')",
-                            p, 3, row_sum, sum, NULL);
-    if (rc != FG_OK)
-        *sum = 0;
-    return rc;
+    char scope[BUCKET_SCOPE_MAX + 1];
+    snprintf(scope, sizeof scope, "c:%s:%s", customer_id, currency);
+    return bucket_sum(c, scope, since_ms, sum);
 }
 
 fg_rc fg_ledger_account_out_since(fg_conn *c, const char *account_id, int64_t since_ms,
@@ -794,14 +862,9 @@ fg_rc fg_ledger_account_out_since(fg_conn *c, const char *account_id, int64_t si
     *sum = 0;
     if (!fg_ledger_id_valid(account_id, ACC_PREFIX))
         return FG_ERR_INVALID;
-    struct fg_val p[] = {FG_VSTR(account_id), FG_VINT(since_ms)};
-    fg_rc rc = fg_conn_exec(c,
-                            "SELECT amount FROM ledger_transfers WHERE from_account = ? "
-                            "AND created_ms >= ? AND status IN ('committed', 'pending_approval')",
-                            p, 2, row_sum, sum, NULL);
-    if (rc != FG_OK)
-        *sum = 0;
-    return rc;
+    char scope[BUCKET_SCOPE_MAX + 1];
+    snprintf(scope, sizeof scope, "a:%s", account_id);
+    return bucket_sum(c, scope, since_ms, sum);
 }
 
 fg_rc fg_ledger_payee_known(fg_conn *c, const char *customer_id, const char *to, int64_t before_ms,
@@ -813,8 +876,8 @@ fg_rc fg_ledger_payee_known(fg_conn *c, const char *customer_id, const char *to,
         return FG_ERR_INVALID;
     struct fg_val p[] = {FG_VSTR(customer_id), FG_VSTR(to), FG_VINT(before_ms)};
     return fg_conn_exec(c,
-                        "SELECT 1 FROM ledger_transfers WHERE customer_id = ? AND to_account = ? "
-                        "AND status = 'committed' AND committed_ms < ? LIMIT 1",
+                        "SELECT 1 FROM ledger_payees WHERE customer_id = ? AND to_account = ? "
+                        "AND first_ms < ?",
                         p, 3, row_exists, known, NULL);
 }
 
@@ -1195,10 +1258,46 @@ fg_rc fg_ledger_check(fg_conn *c, struct fg_ledger_check_report *out)
                           "SELECT e.journal_id FROM ledger_entries e WHERE NOT EXISTS "
                           "(SELECT 1 FROM ledger_journal j WHERE j.id = e.journal_id) LIMIT 1",
                           NULL, 0, row_check_orphan, &k, NULL);
+    /* (5) the running totals of the limits equal the transfers they count (either way) */
+    int bucket_bad = 0;
+    if (rc == FG_OK)
+        rc = fg_conn_exec(
+            c,
+            "WITH t(scope, bucket, total) AS ("
+            " SELECT 'c:' || customer_id || ':' || currency, created_ms / 900000, sum(amount)"
+            " FROM ledger_transfers GROUP BY 1, 2"
+            " UNION ALL"
+            " SELECT 'a:' || from_account, created_ms / 900000, sum(amount)"
+            " FROM ledger_transfers GROUP BY 1, 2) "
+            "SELECT 1 FROM t LEFT JOIN ledger_out_buckets b"
+            " ON b.scope = t.scope AND b.bucket = t.bucket WHERE b.total IS NOT t.total "
+            "UNION ALL "
+            "SELECT 1 FROM ledger_out_buckets b WHERE NOT EXISTS (SELECT 1 FROM t"
+            " WHERE t.scope = b.scope AND t.bucket = b.bucket) LIMIT 1",
+            NULL, 0, row_exists, &bucket_bad, NULL);
     if (rc != FG_OK) {
         memset(out, 0, sizeof *out);
         return rc;
     }
+    if (bucket_bad)
+        problem(&k, "the running totals of the daily limits differ from the transfers");
+    /* (6) the known payees are exactly the pairs with a committed transfer */
+    int payee_bad = 0;
+    rc = fg_conn_exec(c,
+                      "WITH t(customer_id, to_account) AS (SELECT DISTINCT customer_id, "
+                      " to_account FROM ledger_transfers WHERE status = 'committed') "
+                      "SELECT 1 FROM t WHERE NOT EXISTS (SELECT 1 FROM ledger_payees p WHERE "
+                      " p.customer_id = t.customer_id AND p.to_account = t.to_account) "
+                      "UNION ALL SELECT 1 FROM ledger_payees p WHERE NOT EXISTS (SELECT 1 FROM t "
+                      " WHERE p.customer_id = t.customer_id AND p.to_account = t.to_account) "
+                      "LIMIT 1",
+                      NULL, 0, row_exists, &payee_bad, NULL);
+    if (rc != FG_OK) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    if (payee_bad)
+        problem(&k, "the known payees differ from the committed transfers");
     /* (3) per currency: all accounts sum to zero; customers hold deposits − withdrawals */
     qsort(k.cur, k.ncur, sizeof k.cur[0], cur_cmp);
     size_t used = 0;

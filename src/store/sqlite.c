@@ -4,16 +4,15 @@
  * Each connection (struct sqlite_conn, which begins with the fg_conn header whose ops
  * point at this backend — or at a wrapper in front of it) holds one sqlite3 handle opened
  * with SQLITE_OPEN_NOMUTEX: the store guarantees one thread per connection at a time, so
- * SQLite's own per-connection mutex would only cost. A writer connection switches the database to WAL with
- * synchronous=FULL (every COMMIT is durable once it returns); read connections are
- * opened read-write at the file level but set `query_only`, which lets them read a WAL
- * database without the caveats of SQLITE_OPEN_READONLY while refusing any write.
- * Statements are prepared once per connection (SQLITE_PREPARE_PERSISTENT) and kept in
- * a small cache keyed by the SQL text; after each use a statement is reset and its
- * bindings cleared, so it holds no read snapshot and no caller memory between calls. A
- * cached statement that is in use (a row callback running a nested statement on the same
- * connection) is marked busy and never handed out or evicted; a nested use of the same
- * text gets a one-off statement instead. SQLite result codes are mapped onto fg_rc; the
+ * SQLite's own per-connection mutex would only cost. A writer connection switches the database to
+ * WAL with synchronous=FULL (every COMMIT is durable once it returns); read connections are opened
+ * read-write at the file level but set `query_only`, which lets them read a WAL database without
+ * the caveats of SQLITE_OPEN_READONLY while refusing any write. Statements are prepared once per
+ * connection (SQLITE_PREPARE_PERSISTENT) and kept in a small cache keyed by the SQL text; after
+ * each use a statement is reset and its bindings cleared, so it holds no read snapshot and no
+ * caller memory between calls. A cached statement that is in use (a row callback running a nested
+ * statement on the same connection) is marked busy and never handed out or evicted; a nested use of
+ * the same text gets a one-off statement instead. SQLite result codes are mapped onto fg_rc; the
  * SQLite message of the last failure is kept in the connection for logs only.
  */
 #include "store/store.h"
@@ -31,18 +30,18 @@
 #define ERRMSG_MAX 512
 
 struct stmt_entry {
-    char *sql;           /* owned copy of the key; NULL = free slot */
-    uint64_t hash;       /* FNV-1a of sql, checked before strcmp */
+    char *sql;     /* owned copy of the key; NULL = free slot */
+    uint64_t hash; /* FNV-1a of sql, checked before strcmp */
     sqlite3_stmt *stmt;
-    uint64_t last_use;   /* LRU clock value of the last lease */
-    int busy;            /* leased right now (nested use) */
+    uint64_t last_use; /* LRU clock value of the last lease */
+    int busy;          /* leased right now (nested use) */
 };
 
 struct sqlite_conn {
-    fg_conn base;        /* first: the fg_conn header (base.ops) */
+    fg_conn base; /* first: the fg_conn header (base.ops) */
     sqlite3 *db;
     int readonly;
-    uint64_t clock;      /* LRU clock, bumped on each lease */
+    uint64_t clock; /* LRU clock, bumped on each lease */
     struct stmt_entry cache[FG_STMT_CACHE_MAX];
     char errmsg[ERRMSG_MAX];
 };
@@ -88,8 +87,7 @@ static fg_rc conn_fail(struct sqlite_conn *conn, int rc, const char *what)
 {
     assert(conn != NULL);
     assert(rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE);
-    snprintf(conn->errmsg, sizeof conn->errmsg, "%s: %s (%d)", what, sqlite3_errmsg(conn->db),
-             rc);
+    snprintf(conn->errmsg, sizeof conn->errmsg, "%s: %s (%d)", what, sqlite3_errmsg(conn->db), rc);
     return map_rc(rc);
 }
 
@@ -121,7 +119,8 @@ static int tail_is_empty(const char *tail)
     return 1;
 }
 
-static fg_rc stmt_prepare(struct sqlite_conn *conn, const char *sql, unsigned flags, sqlite3_stmt **out)
+static fg_rc stmt_prepare(struct sqlite_conn *conn, const char *sql, unsigned flags,
+                          sqlite3_stmt **out)
 {
     assert(conn != NULL && sql != NULL);
     sqlite3_stmt *stmt = NULL;
@@ -235,8 +234,7 @@ static fg_rc bind_one(struct sqlite_conn *conn, sqlite3_stmt *stmt, int idx, con
     case FG_VAL_TEXT:
         assert(v->p != NULL || v->n == 0);
         /* A NULL pointer would bind SQL NULL: an empty string stays an empty string. */
-        src = sqlite3_bind_text64(stmt, idx, v->p ? v->p : empty, v->n, SQLITE_STATIC,
-                                  SQLITE_UTF8);
+        src = sqlite3_bind_text64(stmt, idx, v->p ? v->p : empty, v->n, SQLITE_STATIC, SQLITE_UTF8);
         break;
     case FG_VAL_BLOB:
         assert(v->p != NULL || v->n == 0);
@@ -394,8 +392,11 @@ static fg_rc setup_writer(struct sqlite_conn *conn)
         return conn_fail_local(conn, FG_ERR_STORE, "journal_mode: WAL refused");
     /* secure_delete: freed pages are zeroed, so a crypto-shredded (destroyed) wrapped key
      * does not linger in free pages of the database file. */
+    /* cache_size: 32 MiB for the writer (negative = KiB), so a batch's random index pages
+     * are found in memory rather than read back from the OS; it only grows as pages are
+     * used. */
     return script_exec(conn, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                             "PRAGMA secure_delete=ON;");
+                             "PRAGMA secure_delete=ON; PRAGMA cache_size=-32768;");
 }
 
 static fg_rc sqlite_exec_script(fg_conn *c, const char *sql)
@@ -405,7 +406,8 @@ static fg_rc sqlite_exec_script(fg_conn *c, const char *sql)
 
 static fg_rc setup_reader(struct sqlite_conn *conn)
 {
-    return script_exec(conn, "PRAGMA query_only=ON; PRAGMA foreign_keys=ON;");
+    return script_exec(conn, "PRAGMA query_only=ON; PRAGMA foreign_keys=ON; "
+                             "PRAGMA cache_size=-8192;");
 }
 
 static void conn_free(struct sqlite_conn *conn)

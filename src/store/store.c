@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -61,6 +62,16 @@ struct fg_store {
     pthread_t writer;
     int writer_running;
     int64_t seq;
+
+    /* The checkpointer (SQLite backend only): copies committed WAL frames into the database
+     * file on its own connection and thread, so the writer never pays a checkpoint's page
+     * writes and fsync inside a batch. Guarded by mu: ckpt_due counts commits since the last
+     * checkpoint; ckpt_cv wakes the thread. */
+    fg_conn *cconn;
+    pthread_t ckpt;
+    int ckpt_running;
+    unsigned ckpt_due;
+    pthread_cond_t ckpt_cv;
 
     /* Counters, guarded by stats_mu (queue_depth is filled in from the queue). */
     pthread_mutex_t stats_mu;
@@ -307,8 +318,15 @@ static void batch_execute(fg_store *s, struct batch *b)
         batch_abort(s, b, rc, stage);
         if (b->hooks.after_rollback != NULL)
             b->hooks.after_rollback(b->hooks.ctx);
-    } else if (b->hooks.after_commit != NULL) {
-        b->hooks.after_commit(b->hooks.ctx);
+    } else {
+        if (b->hooks.after_commit != NULL)
+            b->hooks.after_commit(b->hooks.ctx);
+        if (s->ckpt_running) {
+            pthread_mutex_lock(&s->mu);
+            if (s->ckpt_due++ == 0)
+                pthread_cond_signal(&s->ckpt_cv);
+            pthread_mutex_unlock(&s->mu);
+        }
     }
     stats_record(s, b, rc, seconds);
     batch_complete(b, rc);
@@ -350,6 +368,53 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* The checkpointer: after commits, at most every FG_STORE_CHECKPOINT_MS, a PASSIVE
+ * checkpoint (never waits for readers or the writer; what it cannot copy yet waits for the
+ * next round). SQLite restarts the WAL from its beginning once everything is copied. A
+ * failure is logged and retried next round: the WAL only grows meanwhile. */
+static void *checkpointer_main(void *arg)
+{
+    fg_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->ckpt_due == 0 && !s->closing)
+            pthread_cond_wait(&s->ckpt_cv, &s->mu);
+        if (s->closing)
+            break;
+        s->ckpt_due = 0;
+        pthread_mutex_unlock(&s->mu);
+        fg_rc rc = s->ops->exec_script(s->cconn, "PRAGMA wal_checkpoint(PASSIVE)");
+        if (rc != FG_OK)
+            fg_log(FG_LOG_WARN, "store.checkpoint_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+        struct timespec pause = {0, (long)FG_STORE_CHECKPOINT_MS * 1000000L};
+        nanosleep(&pause, NULL); /* commits meanwhile are copied by the next round */
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Only for the plain SQLite backend: a wrapper (fault injection) keeps SQLite's own
+ * automatic checkpoints inside the writer, so its tests stay deterministic. */
+static fg_rc checkpointer_start(fg_store *s)
+{
+    if (s->ops != fg_store_sqlite_ops())
+        return FG_OK;
+    fg_rc rc = s->ops->open(s->ops, s->path, 0, &s->cconn);
+    if (rc != FG_OK)
+        return rc;
+    if (pthread_create(&s->ckpt, NULL, checkpointer_main, s) != 0) {
+        s->ops->close(s->cconn);
+        s->cconn = NULL;
+        return FG_ERR_NOMEM;
+    }
+    /* the writer thread is waiting for work: this connection is not in use yet */
+    rc = s->ops->exec_script(s->wconn, "PRAGMA wal_autocheckpoint=0");
+    (void)pthread_setname_np(s->ckpt, "fg-checkpoint");
+    s->ckpt_running = 1;
+    return rc;
+}
+
 /* ---- open / close ------------------------------------------------------------------- */
 
 static fg_rc options_resolve(const struct fg_store_options *opt, fg_store *s)
@@ -377,6 +442,9 @@ static void store_free(fg_store *s)
 {
     assert(!s->writer_running);
     assert(s->head == NULL && s->depth == 0);
+    assert(!s->ckpt_running);
+    if (s->cconn != NULL)
+        s->ops->close(s->cconn);
     if (s->wconn != NULL)
         s->ops->close(s->wconn);
     assert(s->nidle == s->nopen); /* a read lease outlived the store: a caller's bug */
@@ -385,6 +453,7 @@ static void store_free(fg_store *s)
     pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->stats_mu);
+    pthread_cond_destroy(&s->ckpt_cv);
     pthread_cond_destroy(&s->work_cv);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
@@ -402,6 +471,9 @@ static fg_rc writer_start(fg_store *s)
         return FG_ERR_NOMEM;
     (void)pthread_setname_np(s->writer, "fg-writer");
     s->writer_running = 1;
+    fg_rc crc = checkpointer_start(s);
+    if (crc != FG_OK) /* SQLite's automatic checkpoints in the writer remain: slower, correct */
+        fg_log(FG_LOG_WARN, "store.checkpointer_unavailable", FG_LF_STR("rc", fg_rc_name(crc)));
     return FG_OK;
 }
 
@@ -430,6 +502,7 @@ fg_rc fg_store_open(const struct fg_store_options *opt, fg_store **out)
     /* Default attributes: glibc's init cannot fail. */
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     pthread_mutex_init(&s->stats_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
@@ -457,7 +530,14 @@ void fg_store_close(fg_store *s)
         pthread_mutex_lock(&s->mu);
         s->closing = 1;
         pthread_cond_broadcast(&s->work_cv);
+        pthread_cond_broadcast(&s->ckpt_cv);
         pthread_mutex_unlock(&s->mu);
+        if (s->ckpt_running) {
+            int crc = pthread_join(s->ckpt, NULL);
+            assert(crc == 0);
+            (void)crc;
+            s->ckpt_running = 0;
+        }
         int jrc = pthread_join(s->writer, NULL);
         assert(jrc == 0);
         (void)jrc;

@@ -665,6 +665,10 @@ static void test_customers_acceptance(void **state)
     assert_int_equal(grep_db_and_logs(&w->s, "alice@example.com"), 0);
     assert_int_equal(fg_test_server_stop(&w->s), 0);
     fg_test_server_done(&w->s);
+    struct person *all[] = {&w->admin,   &w->admin2,  &w->teller, &w->supervisor,
+                            &w->officer, &w->auditor, &w->cust};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        fg_client_free(all[i]->c);
     free(w);
 }
 

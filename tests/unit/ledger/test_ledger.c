@@ -472,7 +472,7 @@ static void test_transfers(void **state)
                             .d = d,
                             .f = "pending_approval",
                             .n1 = 700000,
-                            .now = 2000};
+                            .now = 900000 + 2000}; /* the next 15-minute bucket */
     assert_int_equal(ledger_run(e, &y), FG_OK);
     /* malformed: committed without journal, pending with one, same accounts, amount 0 */
     struct ledger_call bad = y;
@@ -508,21 +508,28 @@ static void test_transfers(void **state)
     assert_int_equal(t.committed_ms, 0);
     assert_int_equal(fg_ledger_transfer_get(c, t3, &t), FG_ERR_NOT_FOUND);
 
-    /* daily sums: committed and pending count, by created_ms */
+    /* daily sums: committed and pending count, by 15-minute bucket of created_ms (since is
+     * rounded down to its bucket: a limit errs on the safe side) */
     int64_t sum = -1;
     assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "CNY", 0, &sum), FG_OK);
     assert_int_equal(sum, 700300);
     assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "CNY", 1000, &sum), FG_OK);
     assert_int_equal(sum, 700300); /* ≥ since */
     assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "CNY", 1001, &sum), FG_OK);
+    assert_int_equal(sum, 700300); /* the same bucket: counted */
+    assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "CNY", 900000, &sum), FG_OK);
     assert_int_equal(sum, 700000);
+    assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "CNY", 1800000, &sum), FG_OK);
+    assert_int_equal(sum, 0);
     assert_int_equal(fg_ledger_customer_out_since(c, CUSTOMER, "USD", 0, &sum), FG_OK);
     assert_int_equal(sum, 0);
     assert_int_equal(fg_ledger_customer_out_since(c, "cus_bob", "CNY", 0, &sum), FG_OK);
     assert_int_equal(sum, 0);
     assert_int_equal(fg_ledger_account_out_since(c, a, 0, &sum), FG_OK);
     assert_int_equal(sum, 700300);
-    assert_int_equal(fg_ledger_account_out_since(c, a, 2001, &sum), FG_OK);
+    assert_int_equal(fg_ledger_account_out_since(c, a, 900000, &sum), FG_OK);
+    assert_int_equal(sum, 700000);
+    assert_int_equal(fg_ledger_account_out_since(c, a, 1800000, &sum), FG_OK);
     assert_int_equal(sum, 0);
     assert_int_equal(fg_ledger_account_out_since(c, b, 0, &sum), FG_OK);
     assert_int_equal(sum, 0);
@@ -563,6 +570,16 @@ static void test_transfers(void **state)
     assert_int_equal(known, 1);
     /* a pending transfer counts as money for the destroy guard */
     fg_store_read_release(e->store, c);
+    /* the running totals of the limits are part of the proof of the books: they match the
+     * transfer rows, and a total changed behind the ledger's back is found */
+    struct fg_ledger_check_report r = env_check(e);
+    assert_true(r.ok);
+    assert_int_equal(env_sql(e, "UPDATE ledger_out_buckets SET total = total - 1 WHERE "
+                                "scope LIKE 'a:%'"),
+                     FG_OK);
+    r = env_check(e);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "running totals"));
     ledger_env_free(e);
 }
 
