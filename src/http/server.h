@@ -51,6 +51,7 @@ FG_MUST_CHECK fg_rc fg_routes_mfa(struct fg_router *r, const struct fg_config *c
 FG_MUST_CHECK fg_rc fg_routes_audit(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_users(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_reset(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_customers(struct fg_router *r, const struct fg_config *cfg);
 
 /* Four-eyes actions (iam/approval.h) run their validate() and execute() on the writer

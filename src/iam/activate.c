@@ -59,7 +59,8 @@ void fg_activation_free(struct fg_activation *a)
 
 /* The stored data the check needs: the user and, for a customer waiting for activation,
  * the reserved phone. */
-static fg_rc load(struct fg_iam *iam, struct fg_activation *a, char *phone, size_t cap)
+static fg_rc load(struct fg_iam *iam, struct fg_activation *a, char *phone, size_t cap,
+                  char history[][FG_PWHASH_STR_MAX], size_t *nhist)
 {
     fg_conn *conn;
     fg_rc rc = fg_store_read_acquire(iam->store, &conn);
@@ -79,7 +80,9 @@ static fg_rc load(struct fg_iam *iam, struct fg_activation *a, char *phone, size
             a->cause = "disabled";
         else
             a->eligible_ = 1;
-        if (a->eligible_ && a->phone_of != NULL) {
+        if (a->eligible_) /* a login reset at the branch keeps its history (AUTH-1) */
+            rc = fg_user_password_history(conn, a->user.id, history, nhist);
+        if (rc == FG_OK && a->eligible_ && a->phone_of != NULL) {
             rc = a->phone_of(conn, iam->keys, a->user.id, phone, cap);
             if (rc == FG_ERR_NOT_FOUND) { /* a customer login without a customer record */
                 phone[0] = '\0';
@@ -108,7 +111,9 @@ fg_rc fg_activation_check(struct fg_iam *iam, struct fg_activation *a)
         return rc;
     /* 2. the user; its lock state */
     char phone[FG_ACTIVATE_PHONE_MAX + 1] = "";
-    rc = load(iam, a, phone, sizeof phone);
+    char history[FG_PASSWORD_HISTORY_KEEP][FG_PWHASH_STR_MAX];
+    size_t nhist = 0;
+    rc = load(iam, a, phone, sizeof phone, history, &nhist);
     if (rc == FG_OK && a->known) {
         int locked = 0;
         a->retry_at_ms =
@@ -133,6 +138,26 @@ fg_rc fg_activation_check(struct fg_iam *iam, struct fg_activation *a)
             rc = prc;
     }
     fg_wipe(phone, sizeof phone);
+    /* 3b. the history (a login reset at the branch, AUTH-1: not one of the last 4), kept back
+     * like the phone rule; every path verifies FG_PASSWORD_HISTORY_KEEP hashes (dummies
+     * where there are none) so the time does not tell who has a history */
+    if (rc == FG_OK) {
+        const char *hashes[FG_PASSWORD_HISTORY_KEEP];
+        size_t n = a->eligible_ ? nhist : 0;
+        for (size_t i = 0; i < n; i++)
+            hashes[i] = history[i];
+        int found = 0;
+        if (n > 0)
+            rc = fg_password_in_history(hashes, n, a->password, a->password_len, &found);
+        for (size_t i = n; rc == FG_OK && i < FG_PASSWORD_HISTORY_KEEP; i++) {
+            fg_rc drc = fg_password_verify_dummy(a->password, a->password_len);
+            if (drc != FG_OK && drc != FG_ERR_UNAUTHENTICATED)
+                rc = drc; /* only the time matters; a failure to compute it does not pass */
+        }
+        if (rc == FG_OK && found)
+            a->history_reason_ = "was used recently: choose one not among the last 4";
+    }
+    fg_wipe(history, sizeof history);
     /* 4. Argon2id on every path, kept only for a customer waiting for activation */
     if (rc == FG_OK)
         rc = fg_password_hash(a->password, a->password_len, a->hash_);
@@ -187,10 +212,10 @@ fg_rc fg_activation_intent(fg_conn *conn, void *activation)
         /* FG_OK from here on keeps the counted try of the code and the user's failure */
         return fg_user_login_failed(conn, a->user.id, &a->lockout_, now, &a->locked_now);
     }
-    if (a->phone_reason_ != NULL) {
+    if (a->phone_reason_ != NULL || a->history_reason_ != NULL) {
         a->result = FG_ACTIVATE_POLICY;
-        a->reason = a->phone_reason_;
-        a->cause = "policy_phone";
+        a->reason = a->phone_reason_ != NULL ? a->phone_reason_ : a->history_reason_;
+        a->cause = a->phone_reason_ != NULL ? "policy_phone" : "policy_history";
         return FG_ERR_POLICY; /* rolls the code's use back: it stays live for another try */
     }
     fg_rc rc = fg_user_set_password(conn, a->user.id, a->hash_, now);

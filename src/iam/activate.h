@@ -88,6 +88,7 @@ struct fg_activation {
     struct fg_lockout_policy lockout_;
     int eligible_;
     const char *phone_reason_;
+    const char *history_reason_; /* the password was among the last ones (a reset login) */
     char hash_[FG_PWHASH_STR_MAX];
     uint8_t sealed_phrase_[FG_PROTECT_SEALED_MAX(FG_IAM_PHRASE_BYTES_MAX)];
     size_t sealed_len_;

@@ -209,6 +209,34 @@ fg_rc fg_user_login_succeeded(fg_conn *conn, const char *id)
                         q, 1, NULL, NULL, NULL);
 }
 
+fg_rc fg_user_reset_customer(fg_conn *conn, const char *id, int64_t now_ms)
+{
+    struct fg_val q[] = {FG_VSTR(id)};
+    struct fg_val h[] = {FG_VSTR(id), FG_VINT(now_ms)};
+    int64_t changed = 0;
+    /* the password goes into the history first: it may not come back at re-activation */
+    fg_rc rc = fg_conn_exec(conn,
+                            "INSERT INTO iam_password_history (user_id, hash, created_ms) "
+                            "SELECT id, password_hash, ?2 FROM iam_users WHERE id = ?1 AND "
+                            "kind = 'customer' AND status = 'active' AND password_hash IS NOT NULL",
+                            h, 2, NULL, NULL, NULL);
+    struct fg_val t[] = {FG_VSTR(id), FG_VINT(FG_PASSWORD_HISTORY_KEEP)};
+    if (rc == FG_OK)
+        rc = fg_conn_exec(conn,
+                          "DELETE FROM iam_password_history WHERE user_id = ?1 AND rowid NOT IN "
+                          "(SELECT rowid FROM iam_password_history WHERE user_id = ?1 "
+                          "ORDER BY created_ms DESC, rowid DESC LIMIT ?2)",
+                          t, 2, NULL, NULL, NULL);
+    if (rc == FG_OK)
+        rc = fg_conn_exec(conn,
+                          "UPDATE iam_users SET password_hash = NULL, must_change_password = 0, "
+                          "failed_count = 0, last_failure_ms = 0, locked_until_ms = 0, "
+                          "totp_secret = NULL, totp_enrolled = 0, totp_last_step = 0 "
+                          "WHERE id = ?1 AND kind = 'customer' AND status = 'active'",
+                          q, 1, NULL, NULL, &changed);
+    return rc == FG_OK && changed != 1 ? FG_ERR_NOT_FOUND : rc;
+}
+
 int64_t fg_user_next_attempt_ms(const struct fg_user *u, const struct fg_lockout_policy *p,
                                 int64_t now_ms, int *locked)
 {

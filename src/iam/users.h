@@ -81,6 +81,12 @@ FG_MUST_CHECK fg_rc fg_user_login_failed(fg_conn *conn, const char *id,
                                          const struct fg_lockout_policy *p, int64_t now_ms,
                                          int *locked_now);
 FG_MUST_CHECK fg_rc fg_user_login_succeeded(fg_conn *conn, const char *id);
+/* Identity-verified reset of a customer's login (AUTH-2, write intent): no password (the
+ * customer activates again with a new code), no lock or failure count, no TOTP secret (the
+ * second factor is re-enrolled). The current password joins the history (trimmed to
+ * FG_PASSWORD_HISTORY_KEEP), so activation refuses it and the last ones. FG_ERR_NOT_FOUND unless id
+ * is an active customer login. */
+FG_MUST_CHECK fg_rc fg_user_reset_customer(fg_conn *conn, const char *id, int64_t now_ms);
 /* When may this user try again? 0 = now; else the Unix ms (locked or throttled). */
 int64_t fg_user_next_attempt_ms(const struct fg_user *u, const struct fg_lockout_policy *p,
                                 int64_t now_ms, int *locked);

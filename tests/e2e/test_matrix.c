@@ -149,6 +149,8 @@ static const struct route_rule table[] = {
     {"POST", "/v1/customers", "customers.create", ROLES, R(TELLER)},
     {"GET", "/v1/customers/{id}", "customers.read", ROLES, CUSTOMER_READERS},
     {"PATCH", "/v1/customers/{id}", "customers.update", ROLES, R(TELLER)},
+    /* AUTH-2: identity-verified reset (the new activation code goes to the reserved phone) */
+    {"POST", "/v1/customers/{id}/reset", "customers.update", ROLES, R(TELLER)},
     {"POST", "/v1/customers/{id}/phone/confirm", "customers.update", ROLES, R(TELLER)},
     {"POST", "/v1/customers/{id}/destroy", "customers.destroy", ROLES, R(SECURITY_OFFICER)},
     {"GET", "/v1/customers/{id}/cards", "customers.read", ROLES, CUSTOMER_READERS},

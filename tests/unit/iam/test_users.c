@@ -311,6 +311,62 @@ static void test_device_first_seen(void **state)
     seen(f, u4, "attacker", 0, 0);
 }
 
+struct reset_arg {
+    const char *id;
+    int64_t now;
+};
+
+static fg_rc reset_intent(fg_conn *conn, void *arg)
+{
+    struct reset_arg *a = arg;
+    return fg_user_reset_customer(conn, a->id, a->now);
+}
+
+/* AUTH-2 identity-verified reset: no password, no lock, no TOTP; the password joins the
+ * history; staff logins are not customers and are refused */
+static void test_reset_customer(void **state)
+{
+    struct fixture *f = *state;
+    const char *roles[] = {"customer"};
+    struct insert_arg ins = {.u = {.username = "erik",
+                                   .staff = 0,
+                                   .password_hash = "cust-hash-1",
+                                   .roles = roles,
+                                   .nroles = 1,
+                                   .created_by = "test"}};
+    assert_int_equal(fg_store_write(f->store, insert_intent, &ins), FG_OK);
+    struct fail_arg fa = {.id = ins.id, .now = 5000};
+    fg_lockout_policy_defaults(&fa.p);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(fg_store_write(f->store, fail_intent, &fa), FG_OK);
+    struct fg_user u;
+    load(f, ins.id, &u);
+    assert_true(u.locked_until_ms > 0);
+    struct reset_arg r = {.id = ins.id, .now = 6000};
+    assert_int_equal(fg_store_write(f->store, reset_intent, &r), FG_OK);
+    load(f, ins.id, &u);
+    assert_string_equal(u.password_hash, "");
+    assert_int_equal(u.failed_count, 0);
+    assert_int_equal(u.locked_until_ms, 0);
+    assert_false(u.totp_enrolled);
+    fg_conn *c;
+    assert_int_equal(fg_store_read_acquire(f->store, &c), FG_OK);
+    char hist[FG_PASSWORD_HISTORY_KEEP][FG_PWHASH_STR_MAX];
+    size_t n = 0;
+    assert_int_equal(fg_user_password_history(c, ins.id, hist, &n), FG_OK);
+    fg_store_read_release(f->store, c);
+    assert_int_equal(n, 1);
+    assert_string_equal(hist[0], "cust-hash-1");
+    /* a second reset (no password now) adds nothing; a staff login is not reset */
+    assert_int_equal(fg_store_write(f->store, reset_intent, &r), FG_OK);
+    char staff[FG_USER_ID_MAX + 1];
+    add_user(f, "fiona", "teller", staff);
+    struct reset_arg rs = {.id = staff, .now = 7000};
+    assert_int_equal(fg_store_write(f->store, reset_intent, &rs), FG_ERR_NOT_FOUND);
+    load(f, staff, &u);
+    assert_string_equal(u.password_hash, "x");
+}
+
 int main(void)
 {
     assert_int_equal(fg_crypto_init(), FG_OK);
@@ -322,6 +378,7 @@ int main(void)
         T(test_password_history_is_trimmed),
         T(test_count_distinct_approvers),
         T(test_device_first_seen),
+        T(test_reset_customer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
