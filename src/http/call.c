@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -821,4 +822,16 @@ int fg_http_on_req(h2o_handler_t *self, h2o_req_t *req)
              l->index & 0xffu, (unsigned long long)++l->next_id);
     dispatch(c);
     return 0;
+}
+
+int64_t fg_query_uint(const char *v, int64_t max)
+{
+    if (v == NULL || *v == '\0' || strlen(v) > 19)
+        return -1;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    errno = 0;
+    long long n = strtoll(v, NULL, 10);
+    return errno == 0 && n <= max ? (int64_t)n : -1;
 }

@@ -65,6 +65,9 @@ const char *fg_call_param(struct fg_call *c, int i);
 json_t *fg_call_body(struct fg_call *c);
 /* Query parameter value (first occurrence, not decoded), NUL-terminated copy or NULL. */
 const char *fg_call_query(struct fg_call *c, const char *name);
+/* A query parameter's value as a non-negative decimal (at most 19 digits, no sign, no
+ * spaces) no larger than max; -1 for anything else (NULL included). */
+int64_t fg_query_uint(const char *v, int64_t max);
 /* Request header value (NUL-terminated copy) or NULL. */
 const char *fg_call_header(struct fg_call *c, const char *lowercase_name);
 /* Peer address as text ("127.0.0.1"). */

@@ -8,7 +8,6 @@
  * borrows from the keyring for the call (locked memory, wiped after), and only the report
  * leaves. Both run on a worker: a chain of millions of records takes seconds to verify.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,25 +83,12 @@ static void read_done(struct fg_call *c, void *arg, fg_rc rc)
     free(job);
 }
 
-/* A non-negative decimal no larger than max, or -1. */
-static int64_t query_int(const char *v, int64_t max)
-{
-    if (v == NULL || *v == '\0' || strlen(v) > 19)
-        return -1;
-    for (const char *p = v; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    errno = 0;
-    long long n = strtoll(v, NULL, 10);
-    return errno == 0 && n <= max ? (int64_t)n : -1;
-}
-
 static void audit_read(struct fg_call *c)
 {
     const char *after = fg_call_query(c, "after");
     const char *limit = fg_call_query(c, "limit");
-    int64_t a = after ? query_int(after, INT64_MAX - 1) : 0;
-    int64_t l = limit ? query_int(limit, AUDIT_PAGE_MAX) : AUDIT_PAGE_DEFAULT;
+    int64_t a = after ? fg_query_uint(after, INT64_MAX - 1) : 0;
+    int64_t l = limit ? fg_query_uint(limit, AUDIT_PAGE_MAX) : AUDIT_PAGE_DEFAULT;
     if (a < 0 || l < 1) {
         fg_reply_error(c, 400, "invalid_argument",
                        "after is a record sequence number, limit 1-1000",

@@ -1598,15 +1598,7 @@ static fg_rc register_actions(void)
          .validate = destroy_validate,
          .execute = destroy_execute},
     };
-    fg_rc rc = FG_OK;
-    for (size_t i = 0; rc == FG_OK && i < sizeof actions / sizeof actions[0]; i++) {
-        struct fg_approval_action have;
-        if (fg_approval_lookup(actions[i].name, &have) == FG_OK)
-            rc = have.execute == actions[i].execute ? FG_OK : FG_ERR_CONFLICT;
-        else
-            rc = fg_approval_register(&actions[i]);
-    }
-    return rc;
+    return fg_approval_register_all(actions, sizeof actions / sizeof actions[0]);
 }
 
 /* ---- registration -----------------------------------------------------------------------------

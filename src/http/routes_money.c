@@ -33,7 +33,6 @@
  * reuses the key). Only outcomes that changed state are remembered (201 committed, 202
  * pending approval): a retry after a refusal is evaluated again (docs/ledger.md).
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,19 +173,6 @@ static fg_rc emit(fg_conn *conn, const struct fg_audit_record *rec, const char *
                          .object_id = object_id,
                          .attrs_json = attrs};
     return fg_event_emit(conn, &e, now_ms);
-}
-
-/* A non-negative decimal no larger than max, or -1. */
-static int64_t query_int(const char *v, int64_t max)
-{
-    if (v == NULL || *v == '\0' || strlen(v) > 19)
-        return -1;
-    for (const char *p = v; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    errno = 0;
-    long long n = strtoll(v, NULL, 10);
-    return errno == 0 && n <= max ? (int64_t)n : -1;
 }
 
 static int idem_key_valid(const char *k)
@@ -1525,8 +1511,8 @@ static void read_route(struct fg_call *c, enum read_kind kind)
     snprintf(job->id, sizeof job->id, "%s", id ? id : "");
     if (kind == R_ENTRIES) {
         const char *l = fg_call_query(c, "limit"), *cur = fg_call_query(c, "cursor");
-        int64_t lim = l ? query_int(l, FG_LEDGER_PAGE_MAX) : MONEY_PAGE_DEFAULT;
-        int64_t before = cur ? query_int(cur, INT64_MAX - 1) : 0;
+        int64_t lim = l ? fg_query_uint(l, FG_LEDGER_PAGE_MAX) : MONEY_PAGE_DEFAULT;
+        int64_t before = cur ? fg_query_uint(cur, INT64_MAX - 1) : 0;
         if (lim < 1 || before < 0) {
             fg_reply_error(c, 400, "invalid_argument", "limit is 1-200, cursor a next_cursor",
                            lim < 1 ? "limit" : "cursor");
@@ -1579,15 +1565,7 @@ static fg_rc register_actions(void)
          .validate = limits_validate,
          .execute = limits_execute},
     };
-    fg_rc rc = FG_OK;
-    for (size_t i = 0; rc == FG_OK && i < sizeof actions / sizeof actions[0]; i++) {
-        struct fg_approval_action have;
-        if (fg_approval_lookup(actions[i].name, &have) == FG_OK)
-            rc = have.execute == actions[i].execute ? FG_OK : FG_ERR_CONFLICT;
-        else
-            rc = fg_approval_register(&actions[i]);
-    }
-    return rc;
+    return fg_approval_register_all(actions, sizeof actions / sizeof actions[0]);
 }
 
 fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg)

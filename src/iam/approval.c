@@ -979,3 +979,16 @@ fg_rc fg_approval_pair_count(fg_conn *conn, const char *a, const char *b, int64_
                         "OR (requester_id = ?2 AND decided_by = ?1))",
                         p, 3, count_row, n, NULL);
 }
+
+fg_rc fg_approval_register_all(const struct fg_approval_action *a, size_t n)
+{
+    fg_rc rc = FG_OK;
+    for (size_t i = 0; rc == FG_OK && i < n; i++) {
+        struct fg_approval_action have;
+        if (fg_approval_lookup(a[i].name, &have) == FG_OK)
+            rc = have.execute == a[i].execute ? FG_OK : FG_ERR_CONFLICT;
+        else
+            rc = fg_approval_register(&a[i]);
+    }
+    return rc;
+}

@@ -192,6 +192,10 @@ struct fg_approval_action {
 /* Copy `a` into the registry (names are copied; ctx is not). FG_ERR_INVALID (bad name or
  * class, no execute), FG_ERR_CONFLICT (name registered already), FG_ERR_LIMIT (full). */
 FG_MUST_CHECK fg_rc fg_approval_register(const struct fg_approval_action *a);
+/* Register a[0..n) unless already registered with the same execute() — servers may be
+ * built more than once in one process (tests): idempotent per route file. FG_ERR_CONFLICT
+ * if a name is taken by another action; the errors of fg_approval_register. */
+FG_MUST_CHECK fg_rc fg_approval_register_all(const struct fg_approval_action *a, size_t n);
 /* The registered action `name` (copied out; names point into the registry). FG_ERR_NOT_FOUND. */
 FG_MUST_CHECK fg_rc fg_approval_lookup(const char *name, struct fg_approval_action *out);
 /* Empty the registry (tests; shutdown). Nothing may be running that uses it. */

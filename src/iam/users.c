@@ -209,24 +209,14 @@ fg_rc fg_user_login_succeeded(fg_conn *conn, const char *id)
                         q, 1, NULL, NULL, NULL);
 }
 
+static fg_rc history_push(fg_conn *conn, const char *id, int64_t now_ms, const char *where);
+
 fg_rc fg_user_reset_customer(fg_conn *conn, const char *id, int64_t now_ms)
 {
     struct fg_val q[] = {FG_VSTR(id)};
-    struct fg_val h[] = {FG_VSTR(id), FG_VINT(now_ms)};
     int64_t changed = 0;
     /* the password goes into the history first: it may not come back at re-activation */
-    fg_rc rc = fg_conn_exec(conn,
-                            "INSERT INTO iam_password_history (user_id, hash, created_ms) "
-                            "SELECT id, password_hash, ?2 FROM iam_users WHERE id = ?1 AND "
-                            "kind = 'customer' AND status = 'active' AND password_hash IS NOT NULL",
-                            h, 2, NULL, NULL, NULL);
-    struct fg_val t[] = {FG_VSTR(id), FG_VINT(FG_PASSWORD_HISTORY_KEEP)};
-    if (rc == FG_OK)
-        rc = fg_conn_exec(conn,
-                          "DELETE FROM iam_password_history WHERE user_id = ?1 AND rowid NOT IN "
-                          "(SELECT rowid FROM iam_password_history WHERE user_id = ?1 "
-                          "ORDER BY created_ms DESC, rowid DESC LIMIT ?2)",
-                          t, 2, NULL, NULL, NULL);
+    fg_rc rc = history_push(conn, id, now_ms, "kind = 'customer' AND status = 'active'");
     if (rc == FG_OK)
         rc = fg_conn_exec(conn,
                           "UPDATE iam_users SET password_hash = NULL, must_change_password = 0, "
@@ -256,20 +246,18 @@ int64_t fg_user_next_attempt_ms(const struct fg_user *u, const struct fg_lockout
     return 0;
 }
 
-fg_rc fg_user_set_password(fg_conn *conn, const char *id, const char *new_hash, int64_t now_ms)
+/* The user's current password (if any, and if `where` holds) into the history, trimmed to
+ * the last FG_PASSWORD_HISTORY_KEEP. `where` is a constant SQL condition on iam_users. */
+static fg_rc history_push(fg_conn *conn, const char *id, int64_t now_ms, const char *where)
 {
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO iam_password_history (user_id, hash, created_ms) "
+             "SELECT id, password_hash, ?2 FROM iam_users "
+             "WHERE id = ?1 AND password_hash IS NOT NULL AND %s",
+             where);
     struct fg_val p[] = {FG_VSTR(id), FG_VINT(now_ms)};
-    fg_rc rc = fg_conn_exec(conn,
-                            "INSERT INTO iam_password_history (user_id, hash, created_ms) "
-                            "SELECT id, password_hash, ?2 FROM iam_users "
-                            "WHERE id = ?1 AND password_hash IS NOT NULL",
-                            p, 2, NULL, NULL, NULL);
-    struct fg_val s[] = {FG_VSTR(id), FG_VSTR(new_hash)};
-    if (rc == FG_OK)
-        rc = fg_conn_exec(conn,
-                          "UPDATE iam_users SET password_hash = ?2, must_change_password = 0 "
-                          "WHERE id = ?1",
-                          s, 2, NULL, NULL, NULL);
+    fg_rc rc = fg_conn_exec(conn, sql, p, 2, NULL, NULL, NULL);
     struct fg_val t[] = {FG_VSTR(id), FG_VINT(FG_PASSWORD_HISTORY_KEEP)};
     if (rc == FG_OK)
         rc = fg_conn_exec(conn,
@@ -277,6 +265,19 @@ fg_rc fg_user_set_password(fg_conn *conn, const char *id, const char *new_hash, 
                           "(SELECT rowid FROM iam_password_history WHERE user_id = ?1 "
                           "ORDER BY created_ms DESC, rowid DESC LIMIT ?2)",
                           t, 2, NULL, NULL, NULL);
+    return rc;
+}
+
+fg_rc fg_user_set_password(fg_conn *conn, const char *id, const char *new_hash, int64_t now_ms)
+{
+    /* the old hash joins the history before the new one replaces it (trimmed after) */
+    fg_rc rc = history_push(conn, id, now_ms, "1");
+    struct fg_val s[] = {FG_VSTR(id), FG_VSTR(new_hash)};
+    if (rc == FG_OK)
+        rc = fg_conn_exec(conn,
+                          "UPDATE iam_users SET password_hash = ?2, must_change_password = 0 "
+                          "WHERE id = ?1",
+                          s, 2, NULL, NULL, NULL);
     return rc;
 }
 

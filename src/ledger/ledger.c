@@ -254,11 +254,16 @@ static fg_rc row_account_one(void *ctx, const struct fg_val *cols, int ncols)
 fg_rc fg_ledger_account_get(fg_conn *c, const char *id, struct fg_ledger_account *out)
 {
     assert(c != NULL && out != NULL);
+    /* a copy first: `id` may point into *out (reading an account again after a change) */
+    char key[FG_LEDGER_ID_SIZE];
+    int valid = fg_ledger_id_valid(id, ACC_PREFIX);
+    if (valid)
+        memcpy(key, id, FG_LEDGER_ID_SIZE);
     memset(out, 0, sizeof *out);
-    if (!fg_ledger_id_valid(id, ACC_PREFIX))
+    if (!valid)
         return FG_ERR_NOT_FOUND;
     struct account_one o = {.a = out};
-    struct fg_val p[] = {FG_VSTR(id)};
+    struct fg_val p[] = {FG_VSTR(key)};
     fg_rc rc = fg_conn_exec(c, "SELECT " ACCOUNT_COLUMNS " FROM ledger_accounts WHERE id = ?", p, 1,
                             row_account_one, &o, NULL);
     if (rc == FG_OK && !o.found)

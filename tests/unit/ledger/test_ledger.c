@@ -58,6 +58,10 @@ static void test_accounts(void **state)
     assert_int_equal(fg_ledger_account_get(c, "acc_AAAAAAAAAAAAAAAAAAAAAA", &none),
                      FG_ERR_NOT_FOUND);
     assert_int_equal(fg_ledger_account_get(c, "nonsense", &none), FG_ERR_NOT_FOUND);
+    /* the id may point into the output (an account read again after a change): it works */
+    struct fg_ledger_account again = acc;
+    assert_int_equal(fg_ledger_account_get(c, again.id, &again), FG_OK);
+    assert_string_equal(again.id, a);
     int n = 0;
     assert_int_equal(fg_ledger_accounts_of(c, CUSTOMER, collect_account, &n), FG_OK);
     assert_int_equal(n, 2);
