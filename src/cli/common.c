@@ -24,9 +24,11 @@
 #include "cli/serve.h"
 #include "crypto/crypto.h"
 #include "iam/iam.h"
+#include "iam/roles.h"
 #include "ledger/customer.h"
 #include "ledger/ledger.h"
 #include "notify/outbox.h"
+#include "protect/fields.h"
 
 /* ---- messages and options ------------------------------------------------------------------ */
 
@@ -407,6 +409,24 @@ fg_rc fg_cli_register_columns(void)
         fg_rc rc = all[i]();
         if (rc != FG_OK && rc != FG_ERR_CONFLICT)
             return rc;
+    }
+    return FG_OK;
+}
+
+fg_rc fg_cli_fields_check_roles(const struct fg_fields *fields, const struct fg_roles *roles,
+                                const char **field)
+{
+    *field = NULL;
+    for (size_t i = 0; i < fg_fields_count(fields); i++) {
+        const struct fg_field_spec *f = fg_fields_at(fields, i);
+        const char *perms[] = {f->wide_permission, f->reveal_permission};
+        for (size_t j = 0; j < 2; j++) {
+            int id;
+            if (perms[j] != NULL && fg_roles_perm_id(roles, perms[j], &id) != FG_OK) {
+                *field = f->name;
+                return FG_ERR_CONFIG;
+            }
+        }
     }
     return FG_OK;
 }

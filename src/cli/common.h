@@ -49,8 +49,8 @@ __attribute__((format(printf, 2, 3))) int fg_cli_usage(const char *cmd, const ch
 __attribute__((format(printf, 2, 3))) int fg_cli_fail(const char *cmd, const char *fmt, ...);
 
 struct fg_cli_opts {
-    const char *config_file;          /* --config, or NULL */
-    const char *data_dir;             /* --data-dir, or NULL (storage.data_dir) */
+    const char *config_file;           /* --config, or NULL */
+    const char *data_dir;              /* --data-dir, or NULL (storage.data_dir) */
     const char *sets[FG_CLI_SETS_MAX]; /* --set values, in order */
     int nsets;
 };
@@ -125,11 +125,11 @@ void fg_cli_shares_close(struct fg_cli_shares *r);
 struct fg_cli_unseal {
     fg_rc (*submit)(void *ctx, const char *share, struct fg_keys_state *st, const char **problem);
     void *ctx;
-    int sealed;                          /* in: 1 to unseal; out: 0 once unsealed */
-    unsigned threshold;                  /* k, for messages */
+    int sealed;                           /* in: 1 to unseal; out: 0 once unsealed */
+    unsigned threshold;                   /* k, for messages */
     char (*keep)[FG_KEYS_SHARE_TEXT_MAX]; /* keep_count locked slots, or NULL */
     unsigned keep_count;
-    unsigned kept;                       /* out */
+    unsigned kept; /* out */
 };
 /* 0 when done; otherwise prints why (end of input, a refused share and the keys module's
  * sentence — never the share) and returns FG_CLI_EXIT_FAIL. */
@@ -139,5 +139,14 @@ int fg_cli_unseal_stdin(const char *cmd, struct fg_cli_shares *r, struct fg_cli_
  * idempotently. Whatever counts key usage or rewraps (serve, keys destroy/rotate) must call it
  * first: a column missing from the registry would let a destroy shred a key still in use. */
 FG_MUST_CHECK fg_rc fg_cli_register_columns(void);
+
+/* Every permission data/fields.yaml names (who sees a wider mask, who may reveal) exists in
+ * data/roles.yaml: the two files are loaded apart (protect/ knows no roles), so serve checks
+ * them together at start-up. FG_ERR_CONFIG with *field the first field naming an unknown
+ * permission. */
+struct fg_fields;
+struct fg_roles;
+FG_MUST_CHECK fg_rc fg_cli_fields_check_roles(const struct fg_fields *fields,
+                                              const struct fg_roles *roles, const char **field);
 
 #endif

@@ -212,8 +212,11 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     app.limits = limits;
     /* field classification (data/fields.yaml, embedded); customers need theirs as coded */
     struct fg_fields *fields = NULL;
-    if (fg_fields_load_default(&fields) != FG_OK || fg_customer_fields_check(fields, NULL)) {
-        fg_log(FG_LOG_ERROR, "serve.fields_failed");
+    const char *unknown_perm_field = NULL;
+    if (fg_fields_load_default(&fields) != FG_OK || fg_customer_fields_check(fields, NULL) ||
+        fg_cli_fields_check_roles(fields, iam->roles, &unknown_perm_field)) {
+        fg_log(FG_LOG_ERROR, "serve.fields_failed",
+               FG_LF_STR("unknown_permission_in", unknown_perm_field ? unknown_perm_field : ""));
         fg_fields_free(fields);
         fg_limits_free(limits);
         fg_sys_shutdown(sys);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "iam/roles.h"
+#include "protect/fields.h"
 
 /* Make `text` the whole of stdin (a pipe; small texts fit its buffer). */
 static void feed_stdin(const char *text, size_t len)
@@ -100,8 +102,8 @@ static fg_rc fake_submit(void *ctx, const char *share, struct fg_keys_state *st,
         dup |= strcmp(f->seen[i], share) == 0;
     if (!dup)
         snprintf(f->seen[f->nseen++], sizeof f->seen[0], "%s", share);
-    *st = (struct fg_keys_state){.initialized = 1, .sealed = f->nseen < f->need,
-                                 .progress = f->nseen, .threshold = f->need};
+    *st = (struct fg_keys_state){
+        .initialized = 1, .sealed = f->nseen < f->need, .progress = f->nseen, .threshold = f->need};
     return FG_OK;
 }
 
@@ -114,8 +116,12 @@ static void test_unseal_keeps_confirmations_and_stops(void **state)
     assert_int_equal(fg_cli_shares_open(&r), FG_OK);
     char keep[2][FG_KEYS_SHARE_TEXT_MAX];
     struct fake f = {.need = 2};
-    struct fg_cli_unseal u = {.submit = fake_submit, .ctx = &f, .sealed = 1, .threshold = 2,
-                              .keep = keep, .keep_count = 2};
+    struct fg_cli_unseal u = {.submit = fake_submit,
+                              .ctx = &f,
+                              .sealed = 1,
+                              .threshold = 2,
+                              .keep = keep,
+                              .keep_count = 2};
     assert_int_equal(fg_cli_unseal_stdin("test", r, &u), 0);
     assert_int_equal(u.sealed, 0);
     assert_int_equal(u.kept, 2);
@@ -154,10 +160,37 @@ static void test_parse_uint(void **state)
     unsigned long v = 0;
     assert_int_equal(fg_cli_parse_uint("12", 1, 16, &v), FG_OK);
     assert_int_equal(v, 12);
-    const char *bad[] = {"0", "17", "", "+3", "-3", " 3", "3 ", "3x", "0x3",
-                         "99999999999999999999999"};
+    const char *bad[] = {"0",  "17", "",   "+3",  "-3",
+                         " 3", "3 ", "3x", "0x3", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(fg_cli_parse_uint(bad[i], 1, 16, &v), FG_ERR_INVALID);
+}
+
+/* The shipped classification names only permissions of the shipped roles; a file naming
+ * an unknown one is refused with the field. */
+static void test_fields_permissions_exist(void **state)
+{
+    (void)state;
+    struct fg_roles *roles = NULL;
+    struct fg_fields *fields = NULL;
+    assert_int_equal(fg_roles_load_default(&roles, NULL), FG_OK);
+    assert_int_equal(fg_fields_load_default(&fields), FG_OK);
+    const char *field = "x";
+    assert_int_equal(fg_cli_fields_check_roles(fields, roles, &field), FG_OK);
+    assert_null(field);
+    fg_fields_free(fields);
+    static const char text[] = "fields:\n"
+                               "  customer.phone:\n"
+                               "    class: C2\n"
+                               "    encrypt: true\n"
+                               "    mask: phone\n"
+                               "    reveal: pii.peek\n";
+    char err[256];
+    assert_int_equal(fg_fields_load(text, sizeof text - 1, &fields, err, sizeof err), FG_OK);
+    assert_int_equal(fg_cli_fields_check_roles(fields, roles, &field), FG_ERR_CONFIG);
+    assert_string_equal(field, "customer.phone");
+    fg_fields_free(fields);
+    fg_roles_free(roles);
 }
 
 int main(void)
@@ -168,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_unseal_keeps_confirmations_and_stops),
         cmocka_unit_test(test_unseal_failures),
         cmocka_unit_test(test_parse_uint),
+        cmocka_unit_test(test_fields_permissions_exist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
