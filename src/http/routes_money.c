@@ -14,6 +14,8 @@
  *   POST /v1/accounts/{id}/unfreeze      accounts.unfreeze four-eyes: approve.unfreeze
  *   POST /v1/accounts/{id}/limits        accounts.limits   lower at once; raise: approve.limits
  *   GET  /v1/ledger/check                ledger.check      proof of the books (TXN-6)
+ * The GET routes are in routes_money_read.c; what both files share (the owner rule) is in
+ * money.h.
  *
  * Every money movement is ONE write intent on the single writer: idempotency look-up,
  * ownership, limits and tier, the one-time code, the journal entry, the transfer row, the
@@ -44,6 +46,7 @@
 #include "crypto/crypto.h"
 #include "event/event.h"
 #include "http/call.h"
+#include "http/money.h"
 #include "http/server.h"
 #include "iam/approval.h"
 #include "iam/iam.h"
@@ -53,7 +56,6 @@
 #include "notify/otp.h"
 #include "notify/outbox.h"
 
-#define MONEY_PAGE_DEFAULT 50u
 #define MONEY_REASON_CHARS_MAX 256
 #define MONEY_TEXT_MAX 512u
 /* The binding of a transfer's one-time code: what it authorises (notify/otp.h). */
@@ -61,15 +63,7 @@
 
 /* ---- who is asking ------------------------------------------------------------------------ */
 
-struct who {
-    char user_id[FG_SESSION_USER_ID_MAX + 1];
-    char device_id[FG_SESSION_DEVICE_MAX + 1];
-    uint32_t role_mask;
-    int staff;
-    char customer_id[FG_CUSTOMER_ID_SIZE]; /* customers: resolved in the intent / read */
-};
-
-static void who_of(struct fg_call *c, struct who *w)
+void fg_money_who_of(struct fg_call *c, struct fg_money_who *w)
 {
     const struct fg_session *s = fg_call_session(c);
     memset(w, 0, sizeof *w);
@@ -80,7 +74,7 @@ static void who_of(struct fg_call *c, struct who *w)
 }
 
 /* Customers: their customer id (a customer login without one may touch nothing). */
-static fg_rc who_resolve(fg_conn *conn, struct who *w)
+fg_rc fg_money_who_resolve(fg_conn *conn, struct fg_money_who *w)
 {
     if (w->staff)
         return FG_OK;
@@ -88,7 +82,7 @@ static fg_rc who_resolve(fg_conn *conn, struct who *w)
     return rc == FG_ERR_NOT_FOUND ? FG_ERR_PERMISSION : rc;
 }
 
-static int may_see(const struct who *w, const struct fg_ledger_account *a)
+int fg_money_may_see(const struct fg_money_who *w, const struct fg_ledger_account *a)
 {
     return w->staff || (a->customer_id[0] != '\0' && strcmp(a->customer_id, w->customer_id) == 0);
 }
@@ -98,7 +92,7 @@ static int may_see(const struct who *w, const struct fg_ledger_account *a)
 /* An id from a path that may name the object of an audit record: the shape of our ids
  * ([A-Za-z0-9_-], at most 64), and no run of 12 or more digits — whatever a client puts in
  * a path, a card or ID number must never reach the audit log (DATA-4). */
-static int id_loggable(const char *id)
+int fg_money_id_loggable(const char *id)
 {
     size_t n = strlen(id), digits = 0;
     if (n == 0 || n > 64)
@@ -116,7 +110,7 @@ static int id_loggable(const char *id)
     return 1;
 }
 
-static fg_keys *app_keys(struct fg_app *app)
+fg_keys *fg_money_keys(struct fg_app *app)
 {
     return app->iam->keys;
 }
@@ -150,7 +144,7 @@ static fg_rc notify_owner(fg_conn *conn, struct fg_app *app, const char *custome
     if (rc)
         return rc;
     char phone[FG_CUSTOMER_PHONE_SIZE + 8];
-    rc = fg_customer_phone_of_user(conn, app_keys(app), user_id, phone, sizeof phone);
+    rc = fg_customer_phone_of_user(conn, fg_money_keys(app), user_id, phone, sizeof phone);
     if (rc == FG_ERR_NOT_FOUND)
         return FG_OK;
     if (rc)
@@ -199,7 +193,7 @@ enum op { OP_OPEN, OP_DEPOSIT, OP_WITHDRAW, OP_TRANSFER, OP_FREEZE, OP_UNFREEZE,
 struct job {
     struct fg_app *app;
     enum op op;
-    struct who who;
+    struct fg_money_who who;
     struct fg_audit_record record;
     int64_t now_ms;
     /* request */
@@ -235,7 +229,7 @@ static struct job *job_new(struct fg_call *c, enum op op, const char *action,
     }
     job->app = fg_call_app(c);
     job->op = op;
-    who_of(c, &job->who);
+    fg_money_who_of(c, &job->who);
     struct fg_audit_actor actor;
     fg_call_actor(c, &actor);
     if (fg_audit_record_init(&job->record, &actor, action, object_type, NULL) != FG_OK) {
@@ -326,9 +320,9 @@ static void submit(struct fg_call *c, struct job *job, fg_intent_fn fn)
  * for a customer (existing or not: ids reveal nothing). */
 static fg_rc load_mine(fg_conn *conn, struct job *job, const char *id, struct fg_ledger_account *a)
 {
-    if (id_loggable(id)) /* a refusal's record names the account asked for */
+    if (fg_money_id_loggable(id)) /* a refusal's record names the account asked for */
         set_object(job, "account", id);
-    fg_rc rc = who_resolve(conn, &job->who);
+    fg_rc rc = fg_money_who_resolve(conn, &job->who);
     if (rc)
         return rc;
     rc = fg_ledger_account_get(conn, id, a);
@@ -336,7 +330,7 @@ static fg_rc load_mine(fg_conn *conn, struct job *job, const char *id, struct fg
         return FG_ERR_PERMISSION;
     if (rc)
         return rc;
-    return may_see(&job->who, a) ? FG_OK : FG_ERR_PERMISSION;
+    return fg_money_may_see(&job->who, a) ? FG_OK : FG_ERR_PERMISSION;
 }
 
 static fg_rc refuse_access(struct job *job, fg_rc rc)
@@ -502,7 +496,7 @@ static fg_rc cash_intent(fg_conn *conn, void *arg)
     const char *why = NULL, *field = NULL;
     char amt[32], text[MONEY_TEXT_MAX];
     amount_text(job->amount, amt);
-    rc = fg_ledger_post(conn, app_keys(job->app), &m, journal, &why, &field);
+    rc = fg_ledger_post(conn, fg_money_keys(job->app), &m, journal, &why, &field);
     if (rc == FG_ERR_POLICY || rc == FG_ERR_LIMIT || rc == FG_ERR_INVALID) {
         snprintf(text, sizeof text, "finguard: %s of %s %s on account ...%s was refused.", m.kind,
                  amt, job->currency, tail4(a.id));
@@ -684,7 +678,7 @@ static fg_rc transfer_post(fg_conn *conn, struct fg_app *app, const struct fg_le
                                .memo_len = memo_len,
                                .actor_id = actor_id,
                                .now_ms = now_ms};
-    return fg_ledger_post(conn, app_keys(app), &m, journal, why, field);
+    return fg_ledger_post(conn, fg_money_keys(app), &m, journal, why, field);
 }
 
 static fg_rc transfer_notify_committed(fg_conn *conn, struct fg_app *app,
@@ -780,7 +774,7 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
     if (d.tier == FG_TIER_OTP) {
         fg_rc verdict = FG_ERR_NOT_FOUND;
         if (job->has_otp) {
-            verdict = fg_otp_verify(conn, app_keys(app), job->who.user_id, MONEY_OTP_PURPOSE,
+            verdict = fg_otp_verify(conn, fg_money_keys(app), job->who.user_id, MONEY_OTP_PURPOSE,
                                     binding, job->otp);
             if (verdict == FG_ERR_STORE || verdict == FG_ERR_SEALED || verdict == FG_ERR_NOMEM)
                 return verdict;
@@ -793,8 +787,8 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
                 msg = "the one-time code is wrong";
             } else {
                 char user_phone[FG_CUSTOMER_PHONE_SIZE + 8];
-                rc = fg_customer_phone_of_user(conn, app_keys(app), job->who.user_id, user_phone,
-                                               sizeof user_phone);
+                rc = fg_customer_phone_of_user(conn, fg_money_keys(app), job->who.user_id,
+                                               user_phone, sizeof user_phone);
                 if (rc == FG_OK && app->outbox != NULL) {
                     char amt[32], text[MONEY_TEXT_MAX];
                     amount_text(job->amount, amt);
@@ -806,7 +800,7 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
                                                     .channel = FG_OUTBOX_SMS,
                                                     .purpose = MONEY_OTP_PURPOSE,
                                                     .text = text};
-                    rc = fg_otp_send(conn, app_keys(app), app->outbox, NULL, job->who.user_id,
+                    rc = fg_otp_send(conn, fg_money_keys(app), app->outbox, NULL, job->who.user_id,
                                      MONEY_OTP_PURPOSE, binding, &msg_out, NULL);
                 }
                 fg_wipe(user_phone, sizeof user_phone);
@@ -855,7 +849,8 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
             return rc;
         rc = fg_ledger_transfer_set_approval(conn, tid, approval);
         if (rc == FG_OK)
-            rc = fg_ledger_transfer_set_memo(conn, app_keys(app), tid, job->memo, job->memo_len);
+            rc = fg_ledger_transfer_set_memo(conn, fg_money_keys(app), tid, job->memo,
+                                             job->memo_len);
         if (rc)
             return rc;
         snprintf(job->response, sizeof job->response,
@@ -1017,7 +1012,7 @@ static fg_rc transfer_execute(fg_conn *conn, const char *payload, const struct f
     const char *why = NULL, *field = NULL;
     char memo[FG_LEDGER_MEMO_MAX + 1];
     size_t memo_len = 0;
-    rc = fg_ledger_transfer_memo(conn, app_keys(app), id, memo, &memo_len);
+    rc = fg_ledger_transfer_memo(conn, fg_money_keys(app), id, memo, &memo_len);
     if (rc)
         return rc == FG_ERR_CRYPTO ? FG_ERR_CORRUPT : rc;
     /* re-validated in full at execution (TXN-4): frozen, funds, payee state */
@@ -1308,245 +1303,6 @@ static void limits_route(struct fg_call *c)
     submit(c, job, limits_intent);
 }
 
-/* ---- reads --------------------------------------------------------------------------------- */
-
-enum read_kind { R_ACCOUNT, R_ENTRIES, R_CUSTOMER_ACCOUNTS, R_TRANSFER, R_CHECK };
-
-struct read_job {
-    struct fg_app *app;
-    enum read_kind kind;
-    struct who who;
-    char id[FG_LEDGER_ID_MAX + 1];
-    int64_t before;
-    unsigned limit;
-    int denied; /* customer asked for someone else's object */
-    json_t *out;
-};
-
-static fg_rc entry_row(void *ctx, const struct fg_ledger_entry *e)
-{
-    struct read_job *job = ctx;
-    char when[FG_TIME_RFC3339_LEN];
-    fg_time_format_rfc3339(e->created_ms, when);
-    json_t *o =
-        json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "seq", (json_int_t)e->seq, "journal_id",
-                  e->journal_id, "kind", e->kind, "amount", (json_int_t)e->amount, "balance_after",
-                  (json_int_t)e->balance_after, "counterparty", e->counterparty, "time", when);
-    if (o == NULL)
-        return FG_ERR_NOMEM;
-    if (e->memo_state == 1)
-        json_object_set_new(o, "memo", json_string(e->memo));
-    job->before = e->seq;
-    return json_array_append_new(json_object_get(job->out, "entries"), o) ? FG_ERR_NOMEM : FG_OK;
-}
-
-static json_t *account_json(const struct fg_ledger_account *a)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "id", a->id, "customer_id",
-                     a->customer_id, "currency", a->currency, "status", a->status, "balance",
-                     (json_int_t)a->balance, "per_txn_max", (json_int_t)a->per_txn_max,
-                     "per_day_max", (json_int_t)a->per_day_max);
-}
-
-static fg_rc account_row(void *ctx, const struct fg_ledger_account *a)
-{
-    struct read_job *job = ctx;
-    return json_array_append_new(json_object_get(job->out, "accounts"), account_json(a))
-               ? FG_ERR_NOMEM
-               : FG_OK;
-}
-
-static fg_rc read_in(fg_conn *conn, struct read_job *job)
-{
-    fg_rc rc = FG_OK;
-    if (!job->who.staff && job->kind != R_CHECK) {
-        rc = fg_customer_id_of_user(conn, job->who.user_id, job->who.customer_id);
-        if (rc == FG_ERR_NOT_FOUND) {
-            job->denied = 1;
-            return FG_OK;
-        }
-        if (rc)
-            return rc;
-    }
-    struct fg_ledger_account a;
-    switch (job->kind) {
-    case R_ACCOUNT:
-    case R_ENTRIES:
-        rc = fg_ledger_account_get(conn, job->id, &a);
-        if ((rc == FG_ERR_NOT_FOUND && !job->who.staff) ||
-            (rc == FG_OK && !may_see(&job->who, &a))) {
-            job->denied = 1;
-            return FG_OK;
-        }
-        if (rc)
-            return rc;
-        if (job->kind == R_ACCOUNT) {
-            job->out = account_json(&a);
-            return job->out ? FG_OK : FG_ERR_NOMEM;
-        }
-        job->out = json_pack("{s:s, s:[]}", "account_id", a.id, "entries");
-        if (job->out == NULL)
-            return FG_ERR_NOMEM;
-        {
-            int64_t first = job->before;
-            job->before = 0;
-            rc = fg_ledger_entries(conn, app_keys(job->app), a.id, first, job->limit, entry_row,
-                                   job);
-            size_t n = json_array_size(json_object_get(job->out, "entries"));
-            char cur[24];
-            snprintf(cur, sizeof cur, "%lld", (long long)job->before);
-            json_object_set_new(job->out, "next_cursor",
-                                n == job->limit ? json_string(cur) : json_null());
-        }
-        return rc;
-    case R_CUSTOMER_ACCOUNTS:
-        if (!job->who.staff && strcmp(job->id, job->who.customer_id) != 0) {
-            job->denied = 1;
-            return FG_OK;
-        }
-        rc = fg_customer_owner(conn, job->id, NULL, NULL);
-        if (rc)
-            return rc;
-        job->out = json_pack("{s:s, s:[]}", "customer_id", job->id, "accounts");
-        return job->out ? fg_ledger_accounts_of(conn, job->id, account_row, job) : FG_ERR_NOMEM;
-    case R_TRANSFER: {
-        struct fg_ledger_transfer t;
-        rc = fg_ledger_transfer_get(conn, job->id, &t);
-        if ((rc == FG_ERR_NOT_FOUND && !job->who.staff) ||
-            (rc == FG_OK && !job->who.staff && strcmp(t.customer_id, job->who.customer_id) != 0)) {
-            job->denied = 1;
-            return FG_OK;
-        }
-        if (rc)
-            return rc;
-        const char *status = t.status;
-        if (strcmp(t.status, "pending_approval") == 0 && t.approval_id[0] != '\0') {
-            struct fg_approval ap;
-            if (fg_approval_get(conn, t.approval_id, &ap) == FG_OK &&
-                ap.state != FG_APPROVAL_PENDING && ap.state != FG_APPROVAL_APPROVED)
-                status = fg_approval_state_name(ap.state); /* rejected / expired / failed */
-        }
-        char when[FG_TIME_RFC3339_LEN];
-        fg_time_format_rfc3339(t.created_ms, when);
-        job->out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "id", t.id, "from", t.from,
-                             "to", t.to, "amount", (json_int_t)t.amount, "currency", t.currency,
-                             "status", status, "created_at", when);
-        if (job->out && t.journal_id[0])
-            json_object_set_new(job->out, "journal_id", json_string(t.journal_id));
-        if (job->out && t.approval_id[0])
-            json_object_set_new(job->out, "approval_id", json_string(t.approval_id));
-        return job->out ? FG_OK : FG_ERR_NOMEM;
-    }
-    case R_CHECK: {
-        struct fg_ledger_check_report r;
-        rc = fg_ledger_check(conn, &r); /* inside read_work's snapshot */
-        if (rc)
-            return rc;
-        job->out = json_pack("{s:b, s:I, s:I, s:I, s:s, s:s}", "ok", r.ok, "accounts",
-                             (json_int_t)r.accounts, "journals", (json_int_t)r.journals, "entries",
-                             (json_int_t)r.entries, "problem", r.problem, "customer_totals",
-                             r.currency_totals);
-        return job->out ? FG_OK : FG_ERR_NOMEM;
-    }
-    }
-    return FG_ERR_INTERNAL;
-}
-
-static fg_rc read_work(void *arg)
-{
-    struct read_job *job = arg;
-    fg_conn *conn;
-    fg_rc rc = fg_store_read_acquire(job->app->store, &conn);
-    if (rc)
-        return rc;
-    /* one snapshot for the whole read: a statement page, or the proof of the books across
-     * every table, must not mix states from before and after a concurrent commit */
-    rc = fg_conn_exec(conn, "BEGIN", NULL, 0, NULL, NULL, NULL);
-    if (rc == FG_OK) {
-        rc = read_in(conn, job);
-        fg_rc end = fg_conn_exec(conn, "COMMIT", NULL, 0, NULL, NULL, NULL);
-        if (rc == FG_OK)
-            rc = end;
-    }
-    fg_store_read_release(job->app->store, conn);
-    return rc;
-}
-
-static void read_done(struct fg_call *c, void *arg, fg_rc rc)
-{
-    struct read_job *job = arg;
-    if (c != NULL) {
-        if (rc == FG_OK && job->denied) {
-            static const char *const types[] = {[R_ACCOUNT] = "account",
-                                                [R_ENTRIES] = "account",
-                                                [R_CUSTOMER_ACCOUNTS] = "customer",
-                                                [R_TRANSFER] = "transfer",
-                                                [R_CHECK] = "ledger"};
-            fg_call_deny(c, 403, "permission_denied", "not your account", FG_ERR_PERMISSION,
-                         types[job->kind], id_loggable(job->id) ? job->id : NULL);
-        } else if (rc == FG_ERR_NOT_FOUND) {
-            fg_reply_error(c, 404, "not_found", "no such object", NULL);
-        } else if (rc) {
-            fg_reply_rc(c, rc, NULL);
-        } else {
-            fg_reply_json(c, 200, job->out);
-            job->out = NULL;
-        }
-    }
-    json_decref(job->out);
-    free(job);
-}
-
-static void read_route(struct fg_call *c, enum read_kind kind)
-{
-    struct read_job *job = calloc(1, sizeof *job);
-    if (job == NULL) {
-        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
-        return;
-    }
-    job->app = fg_call_app(c);
-    job->kind = kind;
-    who_of(c, &job->who);
-    const char *id = fg_call_param(c, 0);
-    snprintf(job->id, sizeof job->id, "%s", id ? id : "");
-    if (kind == R_ENTRIES) {
-        const char *l = fg_call_query(c, "limit"), *cur = fg_call_query(c, "cursor");
-        int64_t lim = l ? fg_query_uint(l, FG_LEDGER_PAGE_MAX) : MONEY_PAGE_DEFAULT;
-        int64_t before = cur ? fg_query_uint(cur, INT64_MAX - 1) : 0;
-        if (lim < 1 || before < 0) {
-            fg_reply_error(c, 400, "invalid_argument", "limit is 1-200, cursor a next_cursor",
-                           lim < 1 ? "limit" : "cursor");
-            free(job);
-            return;
-        }
-        job->limit = (unsigned)lim;
-        job->before = before;
-    }
-    if (fg_call_defer(c, read_work, job, read_done) != FG_OK)
-        free(job);
-}
-
-static void account_route(struct fg_call *c)
-{
-    read_route(c, R_ACCOUNT);
-}
-static void entries_route(struct fg_call *c)
-{
-    read_route(c, R_ENTRIES);
-}
-static void customer_accounts_route(struct fg_call *c)
-{
-    read_route(c, R_CUSTOMER_ACCOUNTS);
-}
-static void transfer_read_route(struct fg_call *c)
-{
-    read_route(c, R_TRANSFER);
-}
-static void check_route(struct fg_call *c)
-{
-    read_route(c, R_CHECK);
-}
-
 /* ---- registration --------------------------------------------------------------------------- */
 
 static fg_rc register_actions(void)
@@ -1582,18 +1338,6 @@ fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg)
          .permission = "accounts.create",
          .flags = FG_ROUTE_JSON_BODY,
          .fn = open_route},
-        {.method = "GET",
-         .pattern = "/v1/accounts/{id}",
-         .permission = "accounts.read",
-         .fn = account_route},
-        {.method = "GET",
-         .pattern = "/v1/accounts/{id}/entries",
-         .permission = "statements.read",
-         .fn = entries_route},
-        {.method = "GET",
-         .pattern = "/v1/customers/{id}/accounts",
-         .permission = "accounts.read",
-         .fn = customer_accounts_route},
         {.method = "POST",
          .pattern = "/v1/deposits",
          .permission = "money.deposit",
@@ -1609,10 +1353,6 @@ fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg)
          .permission = "transfers.create",
          .flags = FG_ROUTE_JSON_BODY,
          .fn = transfer_route},
-        {.method = "GET",
-         .pattern = "/v1/transfers/{id}",
-         .permission = "statements.read",
-         .fn = transfer_read_route},
         {.method = "POST",
          .pattern = "/v1/accounts/{id}/freeze",
          .permission = "accounts.freeze",
@@ -1628,12 +1368,10 @@ fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg)
          .permission = "accounts.limits",
          .flags = FG_ROUTE_JSON_BODY,
          .fn = limits_route},
-        {.method = "GET",
-         .pattern = "/v1/ledger/check",
-         .permission = "ledger.check",
-         .fn = check_route},
     };
     for (size_t i = 0; rc == FG_OK && i < sizeof routes / sizeof routes[0]; i++)
         rc = fg_router_add(r, &routes[i]);
+    if (rc == FG_OK)
+        rc = fg_money_read_routes(r);
     return rc;
 }
