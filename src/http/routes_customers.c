@@ -158,6 +158,26 @@ static struct job *job_new(struct fg_call *c)
     return j;
 }
 
+/* The start of a route whose body carries a secret (a PAN, a phone, a code): the body is
+ * checked against its fields and a job made; on failure the body is wiped and the answer
+ * given (NULL). On success the caller copies what it needs and wipes the body itself. */
+static struct job *job_for_secret_body(struct fg_call *c, json_t *body,
+                                       const struct fg_json_field *fields, size_t n)
+{
+    struct fg_json_error err;
+    if (fg_json_check(body, fields, n, &err) != FG_OK) {
+        fg_call_wipe_body(c);
+        fg_reply_json_error(c, &err);
+        return NULL;
+    }
+    struct job *j = job_new(c);
+    if (j == NULL) {
+        fg_call_wipe_body(c);
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
+    }
+    return j;
+}
+
 static void job_free(struct job *j)
 {
     if (j == NULL)
@@ -612,19 +632,10 @@ static fg_rc create_fields(json_t *body, struct job *j, const char **field, cons
 static void create_route(struct fg_call *c)
 {
     json_t *body = fg_call_body(c);
-    struct fg_json_error err;
-    if (fg_json_check(body, create_body, sizeof create_body / sizeof create_body[0], &err) !=
-        FG_OK) {
-        fg_call_wipe_body(c);
-        fg_reply_json_error(c, &err);
+    struct job *j =
+        job_for_secret_body(c, body, create_body, sizeof create_body / sizeof create_body[0]);
+    if (j == NULL)
         return;
-    }
-    struct job *j = job_new(c);
-    if (j == NULL) {
-        fg_call_wipe_body(c);
-        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
-        return;
-    }
     const char *field = NULL, *why = NULL;
     fg_rc rc = create_fields(body, j, &field, &why);
     fg_call_wipe_body(c);
@@ -915,18 +926,9 @@ static void card_create_route(struct fg_call *c)
                        cvv);
         return;
     }
-    struct fg_json_error err;
-    if (fg_json_check(body, card_body, 1, &err) != FG_OK) {
-        fg_call_wipe_body(c);
-        fg_reply_json_error(c, &err);
+    struct job *j = job_for_secret_body(c, body, card_body, 1);
+    if (j == NULL)
         return;
-    }
-    struct job *j = job_new(c);
-    if (j == NULL) {
-        fg_call_wipe_body(c);
-        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
-        return;
-    }
     json_t *pan = json_object_get(body, "pan");
     const char *why = NULL;
     fg_rc rc = fg_pan_check(json_string_value(pan), json_string_length(pan), &why);
@@ -1196,19 +1198,10 @@ static const char *update_fields(json_t *body, struct job *j, const char **why)
 static void update_route(struct fg_call *c)
 {
     json_t *body = fg_call_body(c);
-    struct fg_json_error err;
-    if (fg_json_check(body, update_body, sizeof update_body / sizeof update_body[0], &err) !=
-        FG_OK) {
-        fg_call_wipe_body(c);
-        fg_reply_json_error(c, &err);
+    struct job *j =
+        job_for_secret_body(c, body, update_body, sizeof update_body / sizeof update_body[0]);
+    if (j == NULL)
         return;
-    }
-    struct job *j = job_new(c);
-    if (j == NULL) {
-        fg_call_wipe_body(c);
-        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
-        return;
-    }
     const char *why = NULL;
     const char *field = update_fields(body, j, &why);
     fg_call_wipe_body(c);
@@ -1329,18 +1322,9 @@ static const struct fg_json_field confirm_body[] = {
 static void confirm_route(struct fg_call *c)
 {
     json_t *body = fg_call_body(c);
-    struct fg_json_error err;
-    if (fg_json_check(body, confirm_body, 2, &err) != FG_OK) {
-        fg_call_wipe_body(c);
-        fg_reply_json_error(c, &err);
+    struct job *j = job_for_secret_body(c, body, confirm_body, 2);
+    if (j == NULL)
         return;
-    }
-    struct job *j = job_new(c);
-    if (j == NULL) {
-        fg_call_wipe_body(c);
-        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
-        return;
-    }
     json_t *code = json_object_get(body, "code");
     memcpy(j->sec->code, json_string_value(code), json_string_length(code) + 1);
     snprintf(j->approval_id, sizeof j->approval_id, "%s",
