@@ -75,7 +75,7 @@ struct fg_card_view {
 
 /* write. Tokenise pan[0..len) for customer_id (see the file comment): on FG_OK *out is the
  * card (new, or the existing one for this PAN with *existing = 1). card_id is the id a new
- * card gets (fg_customer_new_id(FG_CARD_ID_PREFIX)). */
+ * card receives (made with fg_customer_new_id(FG_CARD_ID_PREFIX)). */
 FG_MUST_CHECK fg_rc fg_card_add(fg_conn *c, fg_keys *k, const struct fg_fields *f,
                                 const char *customer_id, const char *card_id, const char *pan,
                                 size_t len, const char *created_by, int64_t now_ms,
