@@ -680,18 +680,25 @@ static fg_rc read_work(void *arg)
     return rc;
 }
 
+/* A customer read that failed: 404 for an unknown customer, the error shape otherwise.
+ * 1 if it answered. */
+static int owner_read_refused(struct fg_call *c, fg_rc rc)
+{
+    if (rc == FG_ERR_NOT_FOUND)
+        fg_reply_error(c, 404, "not_found", "no such customer", NULL);
+    else if (rc != FG_OK)
+        fg_reply_rc(c, rc, NULL);
+    return rc != FG_OK;
+}
+
 static void read_done(struct fg_call *c, void *arg, fg_rc rc)
 {
     struct job *j = arg;
     if (c != NULL && rc == FG_OK && j->denied) {
-        deny_object(c, j);
+        deny_object(c, j); /* answers and frees */
         return;
     }
-    if (c != NULL && rc == FG_ERR_NOT_FOUND)
-        fg_reply_error(c, 404, "not_found", "no such customer", NULL);
-    else if (c != NULL && rc != FG_OK)
-        fg_reply_rc(c, rc, NULL);
-    else if (c != NULL)
+    if (c != NULL && !owner_read_refused(c, rc))
         fg_reply_json(c, 200, view_json(&j->view, -1, NULL));
     job_free(j);
 }
@@ -844,14 +851,10 @@ static void cards_done(struct fg_call *c, void *arg, fg_rc rc)
 {
     struct job *j = arg;
     if (c != NULL && rc == FG_OK && j->denied) {
-        deny_object(c, j);
+        deny_object(c, j); /* answers and frees */
         return;
     }
-    if (c != NULL && rc == FG_ERR_NOT_FOUND)
-        fg_reply_error(c, 404, "not_found", "no such customer", NULL);
-    else if (c != NULL && rc != FG_OK)
-        fg_reply_rc(c, rc, NULL);
-    else if (c != NULL)
+    if (c != NULL && !owner_read_refused(c, rc))
         fg_reply_json(c, 200, json_pack("{s:s, s:O}", "customer_id", j->id, "cards", j->list));
     job_free(j);
 }
