@@ -1,12 +1,13 @@
 # Turns data/*.yaml into a C table (generated/data_files.c): name → NUL-terminated text.
-# Called by CMakeLists.txt with -DOUT=... -DFILES="a;b".
+# Called by CMakeLists.txt with -DOUT=... -DFILES="a;b" -DROOT=<data dir>; a file's name is its
+# path under ROOT ("roles.yaml", "rules/auth.yaml").
 separate_arguments(FILES)
 set(out "/* generated from the data directory by scripts/embed-data.cmake: do not edit */\n")
 string(APPEND out "#include \"base/data.h\"\n\n")
 set(entries "")
 set(count 0)
 foreach(f ${FILES})
-  get_filename_component(name ${f} NAME)
+  file(RELATIVE_PATH name ${ROOT} ${f})
   file(READ ${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
   string(APPEND out "static const char d${count}[] = {${hex} 0};\n")

@@ -50,6 +50,8 @@
 
 static const char *const cfg_outbox_sinks[] = {"file", "none", NULL};
 static const char *const cfg_customer_mfa[] = {"otp", "optional", NULL};
+static const char *const cfg_siem_formats[] = {"rfc5424", "cef", NULL};
+static const char *const cfg_incident_profiles[] = {"standard", "critical_infrastructure", NULL};
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define CFG_FIELD(field) offsetof(struct fg_config, field), sizeof(((struct fg_config *)0)->field)
@@ -120,6 +122,29 @@ const struct fg_config_entry fg_config_table[] = {
      cfg_customer_mfa, 0,
      "a customer's second login factor: otp = a delivered code to the reserved phone unless "
      "TOTP is enrolled (AUTH-3); optional = TOTP only when enrolled (load tests)"},
+    {"monitor", "rules_dir", FG_CFG_STRING, CFG_FIELD(monitor_rules_dir), "", 0, 255, NULL, 0,
+     "directory whose *.yaml files are the detection rules; empty = the shipped pack (MON-2)"},
+    {"monitor", "memory_mb", FG_CFG_INT, CFG_FIELD(monitor_memory_mb), "64", 1, 4096, NULL,
+     FG_CFG_IMMUTABLE,
+     "memory budget of the rule engine's per-key windows; when full the oldest key is evicted, "
+     "counted in /metrics and alerted"},
+    {"monitor", "allowlist", FG_CFG_STRING, CFG_FIELD(monitor_allowlist), "", 0, 255, NULL, 0,
+     "comma-separated IPs, CIDRs and user ids that automatic responses never act on (MON-3)"},
+    {"monitor", "tz_offset_minutes", FG_CFG_INT, CFG_FIELD(monitor_tz_offset_minutes), "480",
+     -720, 840, NULL, 0, "local time of the rules' hour and weekday conditions, minutes east of UTC"},
+    {"monitor", "events_retention_days", FG_CFG_INT, CFG_FIELD(monitor_events_retention_days),
+     "183", 30, 3650, NULL, 0, "security events are kept this long for investigation"},
+    {"monitor", "siem_target", FG_CFG_STRING, CFG_FIELD(monitor_siem_target), "", 0, 255, NULL, 0,
+     "where alerts are exported: file:PATH, udp:HOST:PORT, tcp:HOST:PORT or unix:PATH; "
+     "empty = none"},
+    {"monitor", "siem_format", FG_CFG_ENUM, CFG_FIELD(monitor_siem_format), "rfc5424", 0, 0,
+     cfg_siem_formats, 0, "alert export lines: RFC 5424 syslog or ArcSight CEF"},
+    {"incident", "profile", FG_CFG_ENUM, CFG_FIELD(incident_profile), "standard", 0, 0,
+     cfg_incident_profiles, 0,
+     "deadline policy: standard = report 24 h, handle 48 h, recover 72 h (INC-1, INC-3); "
+     "critical_infrastructure = report within 1 h"},
+    {"incident", "archive_years", FG_CFG_INT, CFG_FIELD(incident_archive_years), "3", 3, 30, NULL,
+     0, "closed incidents are kept at least this many years (INC-4)"},
     {NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -75,6 +75,17 @@ struct fg_config {
     int64_t iam_password_min_chars;      /* AUTH-1 */
     char iam_password_blocklist[FG_CFG_STR_MAX]; /* operator-supplied file, or empty */
     char iam_customer_mfa[16];           /* otp | optional: customers' second login factor */
+    /* [monitor] (issue #6) */
+    char monitor_rules_dir[FG_CFG_STR_MAX]; /* directory of *.yaml rules; empty = shipped pack */
+    int64_t monitor_memory_mb;              /* budget of the engine's key tables */
+    char monitor_allowlist[FG_CFG_STR_MAX]; /* IPs, CIDRs, user ids never responded to */
+    int64_t monitor_tz_offset_minutes;      /* local time of "hour" conditions */
+    int64_t monitor_events_retention_days;  /* events kept for investigation */
+    char monitor_siem_target[FG_CFG_STR_MAX]; /* file:PATH, udp:HOST:PORT, tcp:..., unix:PATH */
+    char monitor_siem_format[16];             /* rfc5424 | cef */
+    /* [incident] */
+    char incident_profile[32]; /* standard | critical_infrastructure: deadline policy */
+    int64_t incident_archive_years; /* closed incidents kept at least this long (INC-4) */
 };
 
 struct fg_config_entry {
