@@ -19,5 +19,10 @@ int fg_cli_cmd_keys(int argc, char **argv);
 int fg_cli_cmd_ledger(int argc, char **argv); /* ledger check (cmd_ledger.c): prove the books */
 /* finguard routes: the route table and each route's permission. */
 int fg_cli_cmd_routes(int argc, char **argv);
+/* issue #6 */
+int fg_cli_cmd_rules(int argc, char **argv);     /* rules check | test | list (cmd_rules.c) */
+int fg_cli_cmd_events(int argc, char **argv);    /* events replay (cmd_events.c) */
+int fg_cli_cmd_alerts(int argc, char **argv);    /* alerts list (cmd_alerts.c) */
+int fg_cli_cmd_incidents(int argc, char **argv); /* incidents list | export (cmd_incidents.c) */
 
 #endif

@@ -131,6 +131,10 @@ static const struct command commands[] = {
     {"keys", fg_cli_cmd_keys},
     {"ledger", fg_cli_cmd_ledger},
     {"routes", fg_cli_cmd_routes},
+    {"rules", fg_cli_cmd_rules},
+    {"events", fg_cli_cmd_events},
+    {"alerts", fg_cli_cmd_alerts},
+    {"incidents", fg_cli_cmd_incidents},
     {"config", cmd_config},
     {"version", cmd_version},
 };

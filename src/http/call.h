@@ -46,6 +46,8 @@ struct fg_app {
     struct fg_fields *fields;   /* field classification, data/fields.yaml (protect/fields.h) */
     struct fg_limits *limits;   /* tiers and limits, data/limits.yaml (ledger/limits.h) */
     struct fg_metrics *metrics; /* set by the server */
+    struct fg_monitor *monitor; /* rules, risk, alerts, responses (monitor/monitor.h); may be NULL */
+    struct fg_incidents *incidents; /* incident policy and clocks (incident/incident.h); may be NULL */
 };
 
 /* The authenticated session of this call, or NULL (public routes). */

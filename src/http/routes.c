@@ -11,8 +11,9 @@
 typedef fg_rc (*register_fn)(struct fg_router *r, const struct fg_config *cfg);
 
 static const register_fn route_files[] = {
-    fg_routes_sys,   fg_routes_diag,  fg_routes_auth,      fg_routes_mfa,   fg_routes_users,
-    fg_routes_audit, fg_routes_money, fg_routes_customers, fg_routes_reset,
+    fg_routes_sys,    fg_routes_diag,      fg_routes_auth,      fg_routes_mfa,   fg_routes_users,
+    fg_routes_audit,  fg_routes_money,     fg_routes_customers, fg_routes_reset, fg_routes_events,
+    fg_routes_alerts, fg_routes_incidents, fg_routes_rules,
 };
 
 fg_rc fg_http_build_routes(const struct fg_config *cfg, struct fg_router **out)

@@ -53,6 +53,11 @@ FG_MUST_CHECK fg_rc fg_routes_users(struct fg_router *r, const struct fg_config 
 FG_MUST_CHECK fg_rc fg_routes_money(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_reset(struct fg_router *r, const struct fg_config *cfg);
 FG_MUST_CHECK fg_rc fg_routes_customers(struct fg_router *r, const struct fg_config *cfg);
+/* issue #6: monitoring, alerts, incidents */
+FG_MUST_CHECK fg_rc fg_routes_events(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_alerts(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_incidents(struct fg_router *r, const struct fg_config *cfg);
+FG_MUST_CHECK fg_rc fg_routes_rules(struct fg_router *r, const struct fg_config *cfg);
 
 /* Four-eyes actions (iam/approval.h) run their validate() and execute() on the writer
  * thread inside an intent of some route file, without a call. The intent that runs them sets

@@ -1,0 +1,14 @@
+/*
+ * cmd_events.c — issue #6 (placeholder until its owner fills it).
+ */
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+int fg_cli_cmd_events(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fputs("finguard events: not built yet\n", stderr);
+    return 2;
+}

@@ -1,0 +1,11 @@
+/*
+ * routes_alerts.c — issue #6 (placeholder until its owner fills it).
+ */
+#include "http/server.h"
+
+fg_rc fg_routes_alerts(struct fg_router *r, const struct fg_config *cfg)
+{
+    (void)r;
+    (void)cfg;
+    return FG_OK;
+}

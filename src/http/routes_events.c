@@ -1,0 +1,11 @@
+/*
+ * routes_events.c — issue #6 (placeholder until its owner fills it).
+ */
+#include "http/server.h"
+
+fg_rc fg_routes_events(struct fg_router *r, const struct fg_config *cfg)
+{
+    (void)r;
+    (void)cfg;
+    return FG_OK;
+}
