@@ -82,6 +82,10 @@ const struct fg_config_entry fg_config_table[] = {
     {"server", "metrics_token", FG_CFG_STRING, CFG_FIELD(server_metrics_token), "", 0, 128, NULL,
      FG_CFG_SENSITIVE,
      "bearer token required by GET /metrics when set; empty = metrics open on loopback only"},
+    {"server", "trusted_proxies", FG_CFG_STRING, CFG_FIELD(server_trusted_proxies), "", 0, 255,
+     NULL, FG_CFG_IMMUTABLE,
+     "comma-separated addresses/CIDRs of load balancers: a request from one of them is from the "
+     "last X-Forwarded-For address that is not a proxy; empty = the peer address"},
     {"storage", "data_dir", FG_CFG_STRING, CFG_FIELD(storage_data_dir), "var", 1, 255, NULL,
      FG_CFG_IMMUTABLE, "directory for the database, generated TLS files, logs and outbox"},
     {"storage", "batch_max", FG_CFG_INT, CFG_FIELD(storage_batch_max), "256", 1,

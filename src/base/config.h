@@ -53,6 +53,7 @@ struct fg_config {
     int64_t server_inflight_max;
     int server_metrics;                  /* expose GET /metrics */
     char server_metrics_token[FG_CFG_STR_MAX]; /* SENSITIVE; bearer token for /metrics */
+    char server_trusted_proxies[FG_CFG_STR_MAX]; /* CIDRs whose X-Forwarded-For is believed */
     /* [storage] */
     char storage_data_dir[FG_CFG_STR_MAX];
     int64_t storage_batch_max;

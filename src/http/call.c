@@ -48,6 +48,7 @@ struct fg_call {
     int authenticated;
     struct fg_session session; /* valid when authenticated */
     char request_id[32];
+    const char *peer_; /* fg_call_peer, computed once (request pool) */
 };
 
 /* ---- accessors ------------------------------------------------------------------------- */
@@ -160,8 +161,40 @@ const char *fg_call_header(struct fg_call *c, const char *lowercase_name)
     return pool_strndup(c, v.base, v.len);
 }
 
+/* The client address behind trusted proxies (server.trusted_proxies): the last address of
+ * X-Forwarded-For that is not itself a proxy. NULL when the header gives none. */
+static const char *forwarded_client(struct fg_call *c, const struct fg_net_list *proxies)
+{
+    const char *xff = fg_call_header(c, "x-forwarded-for");
+    if (xff == NULL)
+        return NULL;
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && xff[a] == ' ')
+            a++;
+        while (b > a && xff[b - 1] == ' ')
+            b--;
+        uint8_t addr[16];
+        if (fg_net_addr_parse(xff + a, b - a, addr) != FG_OK)
+            return NULL; /* garbage in the chain: believe nothing left of it */
+        char *text = fg_call_alloc(c, b - a + 1);
+        memcpy(text, xff + a, b - a);
+        text[b - a] = '\0';
+        if (!fg_net_list_has(proxies, text))
+            return text;
+        end = start > 0 ? start - 1 : 0;
+    }
+    return NULL;
+}
+
 const char *fg_call_peer(struct fg_call *c)
 {
+    if (c->peer_ != NULL)
+        return c->peer_;
     struct sockaddr_storage ss;
     socklen_t len = c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss);
     char *buf = fg_call_alloc(c, INET6_ADDRSTRLEN);
@@ -172,6 +205,13 @@ const char *fg_call_peer(struct fg_call *c)
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, INET6_ADDRSTRLEN);
     else if (ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, INET6_ADDRSTRLEN);
+    const struct fg_net_list *proxies = &c->loop->srv->proxies;
+    if (proxies->n > 0 && fg_net_list_has(proxies, buf)) {
+        const char *client = forwarded_client(c, proxies);
+        if (client != NULL && strlen(client) < INET6_ADDRSTRLEN)
+            buf = (char *)client;
+    }
+    c->peer_ = buf;
     return buf;
 }
 

@@ -12,6 +12,7 @@
 #include <h2o.h>
 
 #include "base/limits.h"
+#include "base/netaddr.h"
 #include "base/pool.h"
 #include "http/call.h"
 #include "http/metrics.h"
@@ -53,7 +54,8 @@ struct fg_server {
     size_t body_max;
     _Atomic size_t inflight_total; /* across loops, bounded by server.inflight_max */
     size_t inflight_max;
-    char id_prefix[9]; /* random per process, starts request ids */
+    char id_prefix[9];          /* random per process, starts request ids */
+    struct fg_net_list proxies; /* server.trusted_proxies */
     _Atomic int stop_requested;
 };
 

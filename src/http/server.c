@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 
 #include "base/log.h"
+#include "base/netaddr.h"
 #include "base/time.h"
 #include "http/internal.h"
 #include "http/tls.h"
@@ -239,6 +240,11 @@ fg_rc fg_server_new(const struct fg_server_options *opt, struct fg_server **out)
     s->app = opt->app;
     s->body_max = (size_t)cfg->server_body_max_bytes;
     s->inflight_max = (size_t)cfg->server_inflight_max;
+    if (fg_net_list_parse(cfg->server_trusted_proxies, &s->proxies, NULL, NULL) != FG_OK) {
+        fg_log(FG_LOG_ERROR, "http.trusted_proxies_invalid");
+        free(s);
+        return FG_ERR_INVALID;
+    }
     unsigned char rnd[4];
     if (RAND_bytes(rnd, sizeof rnd) != 1) {
         free(s);
