@@ -39,18 +39,70 @@ struct fg_sys {
     unsigned failed_unseals;  /* since the last unseal; reported in its record */
     struct fg_outbox *outbox; /* chained behind the audit hooks, or NULL */
     _Atomic int sealing;      /* seal on command in progress: the gate is closed */
+    struct fg_store_hooks chain;         /* audit (+ outbox): what the wrapper calls first */
+    void (*on_commit)(void *ctx);        /* the commit listener (the monitor), or NULL */
+    void *on_commit_ctx;
 };
+
+/* The hooks the store runs: the chain, then the commit listener after each commit. */
+static fg_rc wrap_after_intent(void *ctx, fg_conn *conn, struct fg_intent *intent)
+{
+    struct fg_sys *sys = ctx;
+    return sys->chain.after_intent != NULL ? sys->chain.after_intent(sys->chain.ctx, conn, intent)
+                                           : FG_OK;
+}
+
+static fg_rc wrap_before_commit(void *ctx, fg_conn *conn)
+{
+    struct fg_sys *sys = ctx;
+    return sys->chain.before_commit != NULL ? sys->chain.before_commit(sys->chain.ctx, conn)
+                                            : FG_OK;
+}
+
+static void wrap_after_commit(void *ctx)
+{
+    struct fg_sys *sys = ctx;
+    if (sys->chain.after_commit != NULL)
+        sys->chain.after_commit(sys->chain.ctx);
+    if (sys->on_commit != NULL)
+        sys->on_commit(sys->on_commit_ctx);
+}
+
+static void wrap_after_rollback(void *ctx)
+{
+    struct fg_sys *sys = ctx;
+    if (sys->chain.after_rollback != NULL)
+        sys->chain.after_rollback(sys->chain.ctx);
+}
+
+static void install_chain(struct fg_sys *sys)
+{
+    const struct fg_store_hooks wrapper = {.after_intent = wrap_after_intent,
+                                           .before_commit = wrap_before_commit,
+                                           .after_commit = wrap_after_commit,
+                                           .after_rollback = wrap_after_rollback,
+                                           .ctx = sys};
+    fg_store_set_hooks(sys->store, &wrapper);
+}
 
 /* Install the audit log's hooks, with the outbox after them when there is one. */
 static void attach_hooks(struct fg_sys *sys, fg_audit_log *log)
 {
-    if (sys->outbox == NULL) {
-        fg_audit_attach(sys->store, log);
-        return;
-    }
     struct fg_store_hooks audit_hooks;
     fg_audit_hooks(log, &audit_hooks);
-    fg_outbox_attach(sys->store, sys->outbox, &audit_hooks);
+    if (sys->outbox == NULL)
+        sys->chain = audit_hooks;
+    else
+        fg_outbox_hooks(sys->outbox, &audit_hooks, &sys->chain);
+    install_chain(sys);
+}
+
+void fg_sys_set_commit_listener(struct fg_sys *sys, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&sys->mu);
+    sys->on_commit = fn; /* start-up or shut-down: no batch is running */
+    sys->on_commit_ctx = ctx;
+    pthread_mutex_unlock(&sys->mu);
 }
 
 void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob)

@@ -49,6 +49,9 @@ void fg_sys_close(struct fg_sys *sys);
  * armed, so messages leave only with committed intents. Call at start-up. */
 struct fg_outbox;
 void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob);
+/* Call fn(ctx) on the writer thread after every committed batch (the monitor's wake-up,
+ * monitor/monitor.h); it must not block. NULL removes it. Set it while no batch runs. */
+void fg_sys_set_commit_listener(struct fg_sys *sys, void (*fn)(void *ctx), void *ctx);
 
 void fg_sys_state(struct fg_sys *sys, struct fg_keys_state *out);
 /* 1 while sealed, and from fg_sys_seal_begin() on (the gate closes before the keys go). */
