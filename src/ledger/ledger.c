@@ -872,6 +872,32 @@ fg_rc fg_ledger_account_out_since(fg_conn *c, const char *account_id, int64_t si
     return bucket_sum(c, scope, since_ms, sum);
 }
 
+static fg_rc read_first_int(void *ctx, const struct fg_val *cols, int ncols)
+{
+    if (ncols > 0 && cols[0].type == FG_VAL_INT)
+        *(int64_t *)ctx = cols[0].i;
+    return FG_OK;
+}
+
+fg_rc fg_ledger_account_last_activity(fg_conn *c, const char *account_id, int64_t *at_ms)
+{
+    assert(c != NULL && at_ms != NULL);
+    *at_ms = -1;
+    if (!fg_ledger_id_valid(account_id, ACC_PREFIX))
+        return FG_ERR_INVALID;
+    struct fg_val p[] = {FG_VSTR(account_id)};
+    fg_rc rc = fg_conn_exec(c,
+                            "SELECT created_ms FROM ledger_entries WHERE account_id = ?1 "
+                            "ORDER BY seq DESC LIMIT 1",
+                            p, 1, read_first_int, at_ms, NULL);
+    if (rc == FG_OK && *at_ms < 0)
+        rc = fg_conn_exec(c, "SELECT created_ms FROM ledger_accounts WHERE id = ?1", p, 1,
+                          read_first_int, at_ms, NULL);
+    if (rc == FG_OK && *at_ms < 0)
+        rc = FG_ERR_NOT_FOUND;
+    return rc;
+}
+
 fg_rc fg_ledger_payee_known(fg_conn *c, const char *customer_id, const char *to, int64_t before_ms,
                             int *known)
 {

@@ -213,6 +213,10 @@ FG_MUST_CHECK fg_rc fg_ledger_customer_out_since(fg_conn *c, const char *custome
 /* read. The same per from-account (the account's per-day limit). */
 FG_MUST_CHECK fg_rc fg_ledger_account_out_since(fg_conn *c, const char *account_id,
                                                 int64_t since_ms, int64_t *sum);
+/* read. When the account last moved money: the time of its newest entry, or its opening when
+ * it has none (the "dormant account suddenly active" feature, issue #6). NOT_FOUND. */
+FG_MUST_CHECK fg_rc fg_ledger_account_last_activity(fg_conn *c, const char *account_id,
+                                                    int64_t *at_ms);
 /* read. *known = 1 if the customer has a committed transfer to `to` committed before
  * before_ms (callers pass now − new window), else 0. */
 FG_MUST_CHECK fg_rc fg_ledger_payee_known(fg_conn *c, const char *customer_id, const char *to,
