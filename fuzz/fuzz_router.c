@@ -20,10 +20,10 @@ static struct fg_router *router(void)
         if (fg_router_new(&r) != FG_OK)
             abort();
         const struct fg_route routes[] = {
-            {"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL},
-            {"POST", "/v1/diag/write", "diag", 0, h, NULL},
-            {"GET", "/v1/diag/write/{id}", "diag", 0, h, NULL},
-            {"POST", "/v1/a/{x}/b/{y}", "p", 0, h, NULL},
+            {"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL, 0},
+            {"POST", "/v1/diag/write", "diag", 0, h, NULL, 0},
+            {"GET", "/v1/diag/write/{id}", "diag", 0, h, NULL, 0},
+            {"POST", "/v1/a/{x}/b/{y}", "p", 0, h, NULL, 0},
         };
         for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
             if (fg_router_add(r, &routes[i]) != FG_OK)

@@ -25,6 +25,7 @@ build_pkgs=(
 bench_pkgs=(
   nginx-light wrk                  # HTTP peer and load generator
   postgresql postgresql-contrib    # initdb/pg_ctl/pgbench: the TPC-B peer of secured transfers (issue #5)
+  fail2ban                         # fail2ban-regex + its stock sshd filter: the log-replay peer (issue #6)
 )
 
 want=("${build_pkgs[@]}")

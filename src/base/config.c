@@ -134,6 +134,10 @@ const struct fg_config_entry fg_config_table[] = {
      "counted in /metrics and alerted"},
     {"monitor", "allowlist", FG_CFG_STRING, CFG_FIELD(monitor_allowlist), "", 0, 255, NULL, 0,
      "comma-separated IPs, CIDRs and user ids that automatic responses never act on (MON-3)"},
+    {"monitor", "enforce", FG_CFG_BOOL, CFG_FIELD(monitor_enforce), "true", 0, 1, NULL, 0,
+     "false = a dry run: rules still alert and open incidents, but blocks, locks, revocations, "
+     "freezes, step-ups and risk refusals are only recorded (trying a new rule pack; load "
+     "tests)"},
     {"monitor", "tz_offset_minutes", FG_CFG_INT, CFG_FIELD(monitor_tz_offset_minutes), "480",
      -720, 840, NULL, 0, "local time of the rules' hour and weekday conditions, minutes east of UTC"},
     {"monitor", "events_retention_days", FG_CFG_INT, CFG_FIELD(monitor_events_retention_days),

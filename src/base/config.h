@@ -80,6 +80,7 @@ struct fg_config {
     char monitor_rules_dir[FG_CFG_STR_MAX]; /* directory of *.yaml rules; empty = shipped pack */
     int64_t monitor_memory_mb;              /* budget of the engine's key tables */
     char monitor_allowlist[FG_CFG_STR_MAX]; /* IPs, CIDRs, user ids never responded to */
+    int monitor_enforce;                    /* false: responses and risk answers are a dry run */
     int64_t monitor_tz_offset_minutes;      /* local time of "hour" conditions */
     int64_t monitor_events_retention_days;  /* events kept for investigation */
     char monitor_siem_target[FG_CFG_STR_MAX]; /* file:PATH, udp:HOST:PORT, tcp:..., unix:PATH */

@@ -27,6 +27,8 @@
 #include "http/server.h"
 #include "ledger/limits.h"
 #include "iam/iam.h"
+#include "incident/incident.h"
+#include "monitor/monitor.h"
 #include "ledger/customer.h"
 #include "notify/outbox.h"
 #include "store/store.h"
@@ -134,6 +136,63 @@ static int run(struct fg_config *cfg)
     return code;
 }
 
+/* The watch (issue #6): the incident deadline clock and the monitor, wired to the app and
+ * woken by every commit. On failure everything it made is undone and logged. */
+static int watch_start(const struct fg_config *cfg, struct fg_sys *sys, struct fg_app *app)
+{
+    struct fg_buf errors = FG_BUF_INIT(64u * 1024u);
+    struct fg_incidents *inc = NULL;
+    struct fg_monitor *mon = NULL;
+    const struct fg_incidents_options io = {.cfg = cfg, .store = app->store};
+    fg_rc rc = fg_incidents_new(&io, &inc, &errors);
+    if (rc == FG_OK) {
+        const struct fg_monitor_options mo = {.cfg = cfg,
+                                              .store = app->store,
+                                              .iam = app->iam,
+                                              .incidents = inc,
+                                              .limits = app->limits};
+        rc = fg_monitor_new(&mo, &mon, &errors);
+    }
+    if (rc == FG_OK) {
+        fg_sys_set_commit_listener(sys, fg_monitor_commit_listener, mon);
+        rc = fg_monitor_start(mon);
+    }
+    if (rc == FG_OK)
+        rc = fg_incidents_start(inc);
+    if (rc) {
+        /* every rule or policy error, one per line, so an operator can fix them all at once */
+        fputs(fg_buf_str(&errors), stderr);
+        fg_log(FG_LOG_ERROR, "serve.monitor_failed", FG_LF_STR("rc", fg_rc_name(rc)));
+        fg_monitor_stop(mon);
+        fg_sys_set_commit_listener(sys, NULL, NULL);
+        fg_monitor_free(mon);
+        fg_incidents_stop(inc);
+        fg_incidents_free(inc);
+        fg_buf_release(&errors);
+        return 1;
+    }
+    fg_buf_release(&errors);
+    app->monitor = mon;
+    app->incidents = inc;
+    return 0;
+}
+
+/* Stop the threads (before the store drains); watch_free after the store is closed. */
+static void watch_stop(struct fg_sys *sys, struct fg_app *app)
+{
+    fg_incidents_stop(app->incidents);
+    fg_monitor_stop(app->monitor);
+    fg_sys_set_commit_listener(sys, NULL, NULL);
+}
+
+static void watch_free(struct fg_app *app)
+{
+    fg_monitor_free(app->monitor);
+    fg_incidents_free(app->incidents);
+    app->monitor = NULL;
+    app->incidents = NULL;
+}
+
 static int run_locked(struct fg_config *cfg, const char *dir)
 {
     char db_path[FG_PATH_MAX];
@@ -227,6 +286,16 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         return 1;
     }
     app.fields = fields;
+    if (watch_start(cfg, sys, &app) != 0) {
+        fg_fields_free(fields);
+        fg_limits_free(limits);
+        fg_sys_shutdown(sys);
+        fg_store_close(store);
+        fg_outbox_free(outbox);
+        fg_iam_free(iam);
+        fg_sys_close(sys);
+        return 1;
+    }
     struct fg_server_options opt = {.cfg = cfg, .app = &app, .data_dir = dir};
     struct fg_server *srv = NULL;
     rc = fg_server_new(&opt, &srv);
@@ -235,8 +304,10 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     if (rc) {
         fg_log(FG_LOG_ERROR, "serve.start_failed", FG_LF_STR("rc", fg_rc_name(rc)));
         fg_server_free(srv);
+        watch_stop(sys, &app);
         fg_sys_shutdown(sys);
         fg_store_close(store);
+        watch_free(&app);
         fg_outbox_free(outbox);
         fg_iam_free(iam);
         fg_limits_free(limits);
@@ -253,8 +324,10 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     fg_server_stop(srv);
     fg_server_wait(srv);
     fg_server_free(srv);
-    fg_sys_shutdown(sys); /* "sys.seal" record + final checkpoint, before the writer drains */
+    watch_stop(sys, &app); /* the monitor finishes what is committed, then stops */
+    fg_sys_shutdown(sys);  /* "sys.seal" record + final checkpoint, before the writer drains */
     fg_store_close(store);
+    watch_free(&app); /* after the store: no commit listener runs any more */
     fg_outbox_free(outbox); /* after the store: no hook runs any more */
     fg_iam_free(iam);       /* sessions and their keys wiped */
     fg_limits_free(limits);

@@ -9,10 +9,14 @@
 #include "event/event.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/encode.h"
+#include "crypto/crypto.h"
 
 #define REDACTED "[redacted]"
 /* Card numbers are 13..19 digits (ISO/IEC 7812). */
@@ -267,4 +271,114 @@ fg_rc fg_event_scan(fg_conn *c, int64_t after_seq, unsigned limit, fg_event_fn f
                         "SELECT seq, time_ms, type, actor_id, source_ip, device_id, object_type, "
                         "object_id, attrs FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                         p, 2, row_event, &s, NULL);
+}
+
+fg_rc fg_event_emit_json(fg_conn *c, const struct fg_event *e, json_t *attrs, int64_t now_ms)
+{
+    assert(c != NULL && e != NULL);
+    char *text = json_dumps(attrs != NULL ? attrs : json_object(), JSON_COMPACT);
+    json_decref(attrs);
+    if (text == NULL)
+        return FG_ERR_NOMEM;
+    struct fg_event ev = *e;
+    ev.attrs_json = text;
+    fg_rc rc = fg_event_emit(c, &ev, now_ms);
+    free(text);
+    return rc;
+}
+
+struct fg_event fg_event_of_record(const struct fg_audit_record *rec, const char *type,
+                                   const char *object_type, const char *object_id)
+{
+    return (struct fg_event){.type = type,
+                             .actor_id = rec->actor_id,
+                             .source_ip = rec->source_ip,
+                             .device_id = rec->device_id,
+                             .object_type = object_type,
+                             .object_id = object_id};
+}
+
+const char *fg_event_token(const char *s, size_t max)
+{
+    return s != NULL && token_ok(s, max) ? s : "";
+}
+
+/* Bytes of a username we hash (a longer one is refused by the routes before it gets here;
+ * the rest would be hashed truncated, which only costs distinctness). */
+#define TARGET_NAME_MAX 256u
+/* Hex digits of the digest kept. */
+#define TARGET_HEX 16u
+
+fg_rc fg_event_login_target(const char *username, char out[FG_EVENT_TARGET_SIZE])
+{
+    assert(username != NULL);
+    char lower[TARGET_NAME_MAX];
+    size_t n = 0;
+    for (; username[n] != '\0' && n < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)username[n]);
+    uint8_t digest[FG_HASH_LEN];
+    char hex[2 * FG_HASH_LEN + 1];
+    fg_rc rc = fg_hash(FG_HASH_SHA256, lower, n, digest);
+    fg_wipe(lower, sizeof lower);
+    if (rc == FG_OK)
+        rc = fg_hex_encode(digest, TARGET_HEX / 2, hex, sizeof hex);
+    if (rc != FG_OK)
+        return FG_ERR_CRYPTO;
+    out[0] = 'h';
+    out[1] = ':';
+    memcpy(out + 2, hex, TARGET_HEX);
+    out[2 + TARGET_HEX] = '\0';
+    return FG_OK;
+}
+
+/* A filter value: NULL (unset) or an empty string → SQL NULL, i.e. "any". */
+static struct fg_val opt_str(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? FG_VSTR(s) : FG_VNULL;
+}
+
+fg_rc fg_event_query(fg_conn *c, const struct fg_event_query *q, fg_event_fn fn, void *ctx)
+{
+    assert(c != NULL && q != NULL && fn != NULL);
+    if (q->limit < 1 || q->limit > FG_EVENT_QUERY_MAX || q->since_ms < 0 || q->until_ms < 0 ||
+        q->after_seq < 0)
+        return FG_ERR_INVALID;
+    struct scan s = {fn, ctx};
+    struct fg_val p[] = {FG_VINT(q->after_seq), opt_str(q->type),     opt_str(q->user),
+                         opt_str(q->ip),        opt_str(q->account),  opt_str(q->customer),
+                         FG_VINT(q->since_ms),  FG_VINT(q->until_ms), FG_VINT(q->limit)};
+    return fg_conn_exec(
+        c,
+        "SELECT seq, time_ms, type, actor_id, source_ip, device_id, object_type, object_id, "
+        "attrs FROM events WHERE seq > ?1 "
+        "AND (?2 IS NULL OR type = ?2) "
+        "AND (?3 IS NULL OR actor_id = ?3 OR (object_type = 'user' AND object_id = ?3) "
+        "     OR json_extract(attrs, '$.user') = ?3) "
+        "AND (?4 IS NULL OR source_ip = ?4) "
+        "AND (?5 IS NULL OR (object_type = 'account' AND object_id = ?5) "
+        "     OR json_extract(attrs, '$.account') = ?5 OR json_extract(attrs, '$.from') = ?5 "
+        "     OR json_extract(attrs, '$.to') = ?5) "
+        "AND (?6 IS NULL OR (object_type = 'customer' AND object_id = ?6) "
+        "     OR json_extract(attrs, '$.customer') = ?6) "
+        "AND (?7 = 0 OR time_ms >= ?7) AND (?8 = 0 OR time_ms < ?8) "
+        "ORDER BY seq LIMIT ?9",
+        p, 9, row_event, &s, NULL);
+}
+
+fg_rc fg_event_prune(fg_conn *c, int64_t older_than_ms, unsigned max_rows, int64_t *deleted)
+{
+    assert(c != NULL);
+    if (deleted != NULL)
+        *deleted = 0;
+    if (max_rows < 1 || max_rows > FG_EVENT_PRUNE_BATCH_MAX)
+        return FG_ERR_INVALID;
+    struct fg_val p[] = {FG_VINT(older_than_ms), FG_VINT(max_rows)};
+    int64_t n = 0;
+    fg_rc rc = fg_conn_exec(c,
+                            "DELETE FROM events WHERE seq IN (SELECT seq FROM events "
+                            "WHERE time_ms < ?1 ORDER BY seq LIMIT ?2)",
+                            p, 2, NULL, NULL, &n);
+    if (rc == FG_OK && deleted != NULL)
+        *deleted = n;
+    return rc;
 }

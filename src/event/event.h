@@ -14,11 +14,21 @@
  * digits and any integer of 13 or more digits becomes "[redacted]" too. Events are not the
  * audit log (no MAC chain): they are the monitor's input, kept for its window.
  *
- * Threads: runs on the thread holding `c` (emit: the writer inside an intent; scan: any).
+ * Retention (MON-1, issue #6): events are kept for investigation for
+ * monitor.events_retention_days (default 183, six months); the monitor's runtime calls
+ * fg_event_prune once a day, in bounded batches, on the writer.
+ *
+ * Names never hold a typed login name of someone unknown: fg_event_login_target turns a
+ * username that matches no user into "h:" + 16 hex digits of its SHA-256, because people
+ * type passwords into the user field (docs/events.md).
+ *
+ * Threads: runs on the thread holding `c` (emit, prune: the writer inside an intent;
+ * scan, query: any).
  */
 #ifndef FG_EVENT_EVENT_H
 #define FG_EVENT_EVENT_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +48,12 @@
 #define FG_EVENT_OBJECT_ID_MAX 128u
 /* Rows one scan call returns. */
 #define FG_EVENT_SCAN_MAX 1000u
+/* Rows one query (GET /v1/events) returns. */
+#define FG_EVENT_QUERY_MAX 500u
+/* Rows one prune call deletes at most (one intent must stay short). */
+#define FG_EVENT_PRUNE_BATCH_MAX 100000u
+/* "h:" + 16 hex digits + NUL. */
+#define FG_EVENT_TARGET_SIZE 19u
 
 /* An event. Every member but type may be NULL (stored as ""); attrs_json NULL → "{}".
  * Ids and addresses are printable ASCII without spaces. */
@@ -57,5 +73,49 @@ typedef fg_rc (*fg_event_fn)(void *ctx, int64_t seq, int64_t time_ms, const stru
  * else FG_ERR_INVALID). fn's error stops and is returned. */
 FG_MUST_CHECK fg_rc fg_event_scan(fg_conn *c, int64_t after_seq, unsigned limit, fg_event_fn fn,
                                   void *ctx);
+
+/* write. The same with attrs as a JSON object (stolen: decref'd here, also on error; NULL
+ * = {}), e->attrs_json ignored. FG_ERR_NOMEM if it cannot be serialised. */
+FG_MUST_CHECK fg_rc fg_event_emit_json(fg_conn *c, const struct fg_event *e, json_t *attrs,
+                                       int64_t now_ms);
+
+struct fg_audit_record;
+/* An event that rides with an audit record (the usual case): actor, source address and
+ * device are the record's; the strings point into rec. */
+struct fg_event fg_event_of_record(const struct fg_audit_record *rec, const char *type,
+                                   const char *object_type, const char *object_id);
+
+/* s if it may be stored as an id (printable ASCII without spaces, at most max bytes),
+ * else "" — for values a client chose (a device id) that must not make an event, and with
+ * it the audited change, fail. */
+const char *fg_event_token(const char *s, size_t max);
+
+/* The attrs.target of a login attempt whose username matches no user: "h:" + the first 16
+ * hex digits of SHA-256(lower-case username). Never the name itself (people type passwords
+ * into the user field). FG_ERR_CRYPTO if hashing fails. */
+FG_MUST_CHECK fg_rc fg_event_login_target(const char *username, char out[FG_EVENT_TARGET_SIZE]);
+
+/* read. GET /v1/events: events with seq > after_seq matching every filter that is set,
+ * oldest first (seq order), at most limit (1..FG_EVENT_QUERY_MAX, else FG_ERR_INVALID).
+ *   type      equal name
+ *   user      the actor, the object (object_type "user") or attrs.user
+ *   ip        source_ip
+ *   account   the object (object_type "account"), attrs.account, attrs.from or attrs.to
+ *   customer  the object (object_type "customer") or attrs.customer
+ *   since_ms  time_ms >= since_ms (0 = no bound); until_ms: time_ms < until_ms (0 = none) */
+struct fg_event_query {
+    const char *type, *user, *ip, *account, *customer; /* NULL = any */
+    int64_t since_ms, until_ms;
+    int64_t after_seq;
+    unsigned limit;
+};
+FG_MUST_CHECK fg_rc fg_event_query(fg_conn *c, const struct fg_event_query *q, fg_event_fn fn,
+                                   void *ctx);
+
+/* write (retention). Delete the oldest events with time_ms < older_than_ms, at most
+ * max_rows of them (1..FG_EVENT_PRUNE_BATCH_MAX, else FG_ERR_INVALID), in seq order;
+ * *deleted (may be NULL) = how many. Call again while *deleted == max_rows. */
+FG_MUST_CHECK fg_rc fg_event_prune(fg_conn *c, int64_t older_than_ms, unsigned max_rows,
+                                   int64_t *deleted);
 
 #endif

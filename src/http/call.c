@@ -14,6 +14,12 @@
  * or the writer posts the finished job back through the loop's multithread queue;
  * fg_http_on_done() runs the completion on the loop thread with call or NULL. Both the
  * dispose callback and the completion run on the loop thread, so no lock is needed.
+ *
+ * Refusals of the authentication layer are audited ("access.denied") and, for the monitor
+ * (MON-1, AUTH-7; docs/events.md), carry an event in the same intent: auth.bad_signature,
+ * auth.replay, session.device_mismatch (a live token from another device — refused like
+ * any bad token, but recorded), access.denied (403 permission_denied, also a handler's own
+ * object-level refusal through fg_call_deny).
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -31,8 +37,10 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "crypto/crypto.h"
+#include "event/event.h"
 #include "http/internal.h"
 #include "iam/iam.h"
+#include "monitor/monitor.h"
 #include "sys/sys.h"
 
 struct fg_call {
@@ -595,12 +603,30 @@ static int authorize(struct fg_call *c, const char *permission)
 
 /* ---- authentication and authorization ------------------------------------------------ */
 
+/* Bytes of a denial event's attributes. */
+#define DENIAL_ATTRS_MAX 320u
+
 struct denial {
     struct fg_audit_record record;
     int status;
     const char *code;
     const char *message;
+    const char *event; /* static event type, or NULL for none */
+    char object_type[FG_EVENT_OBJECT_TYPE_MAX + 1];
+    char object_id[FG_EVENT_OBJECT_ID_MAX + 1];
+    char attrs[DENIAL_ATTRS_MAX];
 };
+
+/* The refusal's event rides in the intent that carries its record. */
+static fg_rc denial_intent(fg_conn *conn, void *arg)
+{
+    struct denial *d = arg;
+    if (d->event == NULL)
+        return FG_OK;
+    struct fg_event e = fg_event_of_record(&d->record, d->event, d->object_type, d->object_id);
+    e.attrs_json = d->attrs;
+    return fg_event_emit(conn, &e, fg_time_wall_ms());
+}
 
 static void denial_done(struct fg_call *c, void *arg, fg_rc rc)
 {
@@ -614,22 +640,76 @@ static void denial_done(struct fg_call *c, void *arg, fg_rc rc)
 
 /* Refuse, with a "denied" audit record committed first (AUD-1: refusals are recorded).
  * code and message must be static strings. */
+/* What a refusal tells the monitor: an event type (static) and its attributes beyond the
+ * subject user ("why" for a replay). */
+struct deny_event {
+    const char *type;
+    const char *why; /* static or NULL */
+};
+
 static void deny_object(struct fg_call *c, int status, const char *code, const char *message,
-                        fg_rc why, const char *object_type, const char *object_id);
+                        fg_rc why, const char *object_type, const char *object_id,
+                        const struct deny_event *ev);
 
 void fg_call_deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why,
                   const char *object_type, const char *object_id)
 {
-    deny_object(c, status, code, message, why, object_type, object_id);
+    deny_object(c, status, code, message, why, object_type, object_id, NULL);
 }
 
 static void deny(struct fg_call *c, int status, const char *code, const char *message, fg_rc why)
 {
-    deny_object(c, status, code, message, why, NULL, NULL);
+    deny_object(c, status, code, message, why, NULL, NULL, NULL);
+}
+
+static void deny_with_event(struct fg_call *c, int status, const char *code, const char *message,
+                            fg_rc why, const char *type, const char *event_why)
+{
+    const struct deny_event ev = {type, event_why};
+    deny_object(c, status, code, message, why, NULL, NULL, &ev);
+}
+
+/* The denial's event: the given one, or access.denied for a 403 permission_denied. */
+static void denial_event(struct fg_call *c, struct denial *d, const struct deny_event *ev,
+                         const char *object_type, const char *object_id)
+{
+    const char *type = ev != NULL ? ev->type : NULL;
+    if (type == NULL && strcmp(d->code, "permission_denied") == 0)
+        type = "access.denied";
+    if (type == NULL)
+        return;
+    const char *user = c->session.user_id; /* "" when the token named nobody */
+    json_t *a = json_object();
+    if (a == NULL)
+        return;
+    if (user[0] != '\0')
+        json_object_set_new(a, "user", json_string(user));
+    if (strcmp(type, "access.denied") == 0) {
+        json_object_set_new(a, "permission", json_string(c->route ? c->route->permission : ""));
+        json_object_set_new(a, "route", json_string(c->route ? c->route->name : ""));
+    }
+    if (ev != NULL && ev->why != NULL)
+        json_object_set_new(a, "why", json_string(ev->why));
+    size_t n = json_dumpb(a, d->attrs, sizeof d->attrs - 1, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(a);
+    if (n == 0 || n >= sizeof d->attrs)
+        return; /* the record still commits; the event would not fit */
+    d->attrs[n] = '\0';
+    if (object_type != NULL && object_id != NULL) {
+        snprintf(d->object_type, sizeof d->object_type, "%s",
+                 fg_event_token(object_type, FG_EVENT_OBJECT_TYPE_MAX));
+        snprintf(d->object_id, sizeof d->object_id, "%s",
+                 fg_event_token(object_id, FG_EVENT_OBJECT_ID_MAX));
+    } else if (user[0] != '\0') {
+        snprintf(d->object_type, sizeof d->object_type, "user");
+        snprintf(d->object_id, sizeof d->object_id, "%s", user);
+    }
+    d->event = type;
 }
 
 static void deny_object(struct fg_call *c, int status, const char *code, const char *message,
-                        fg_rc why, const char *object_type, const char *object_id)
+                        fg_rc why, const char *object_type, const char *object_id,
+                        const struct deny_event *ev)
 {
     struct denial *d = calloc(1, sizeof *d);
     struct fg_audit_actor who;
@@ -652,7 +732,8 @@ static void deny_object(struct fg_call *c, int status, const char *code, const c
     d->status = status;
     d->code = code;
     d->message = message;
-    if (fg_call_write_record(c, fg_audit_record_only, d, &d->record, denial_done) != FG_OK)
+    denial_event(c, d, ev, named ? object_type : NULL, named ? object_id : NULL);
+    if (fg_call_write_record(c, denial_intent, d, &d->record, denial_done) != FG_OK)
         free(d); /* already answered 503 */
 }
 
@@ -685,8 +766,8 @@ static int check_signature(struct fg_call *c, struct fg_iam *iam, const uint8_t 
                                           req->entity.base, req->entity.len, sig) != FG_OK) {
         fg_log(FG_LOG_WARN, "iam.bad_signature", FG_LF_STR("request_id", c->request_id),
                FG_LF_STR("user", c->session.user_id), FG_LF_STR("source_ip", fg_call_peer(c)));
-        deny(c, 401, "unauthenticated", "missing or invalid request signature",
-             FG_ERR_UNAUTHENTICATED);
+        deny_with_event(c, 401, "unauthenticated", "missing or invalid request signature",
+                        FG_ERR_UNAUTHENTICATED, "auth.bad_signature", NULL);
         return 0;
     }
     const char *why = NULL;
@@ -698,7 +779,7 @@ static int check_signature(struct fg_call *c, struct fg_iam *iam, const uint8_t 
     if (rc) {
         fg_log(FG_LOG_WARN, "iam.replay_refused", FG_LF_STR("request_id", c->request_id),
                FG_LF_STR("user", c->session.user_id), FG_LF_STR("why", why));
-        deny(c, 401, "unauthenticated", why, FG_ERR_UNAUTHENTICATED);
+        deny_with_event(c, 401, "unauthenticated", why, FG_ERR_UNAUTHENTICATED, "auth.replay", why);
         return 0;
     }
     return 1;
@@ -722,9 +803,14 @@ static int authenticate(struct fg_call *c, const char *permission)
                                   key, &mismatch, &why);
     if (rc) {
         fg_wipe(key, sizeof key);
-        if (mismatch) /* an event for the monitor: a token presented from another device */
+        if (mismatch) { /* a token presented from another device: recorded, same answer */
             fg_log(FG_LOG_WARN, "iam.session_device_mismatch",
                    FG_LF_STR("request_id", c->request_id), FG_LF_STR("source_ip", fg_call_peer(c)));
+            deny_with_event(c, 401, "unauthenticated", "authentication required",
+                            FG_ERR_UNAUTHENTICATED, "session.device_mismatch", NULL);
+            return 0;
+        }
+        memset(&c->session, 0, sizeof c->session);
         fg_reply_error(c, 401, "unauthenticated", "authentication required", NULL);
         return 0;
     }
@@ -806,6 +892,19 @@ static void dispatch(struct fg_call *c)
     }
     c->route = route;
     c->route_index = fg_router_index_of(s->router, route);
+    /* an address the monitor blocked (block_ip, MON-3, AUTH-7): nothing but health until
+     * the block ends; no audit record per refusal (a flood must not become writes) */
+    if (s->app->monitor != NULL && strcmp(route->pattern, "/v1/health") != 0) {
+        int64_t wait_ms = fg_monitor_ip_blocked(s->app->monitor, fg_call_peer(c), fg_time_wall_ms());
+        if (wait_ms > 0) {
+            char retry[24];
+            snprintf(retry, sizeof retry, "%lld", (long long)((wait_ms + 999) / 1000));
+            fg_call_add_header(c, "retry-after", retry);
+            fg_reply_error(c, 429, "rate_limited", "requests from this address are blocked",
+                           NULL);
+            return;
+        }
+    }
     if (!(route->flags & FG_ROUTE_UNSEALED) && s->app->sys != NULL && fg_sys_sealed(s->app->sys)) {
         fg_reply_error(c, 503, "sealed", "keys are sealed; unseal with the threshold of shares",
                        NULL);
@@ -824,7 +923,10 @@ static void dispatch(struct fg_call *c)
                            "Content-Type must be application/json", NULL);
             return;
         }
-        if (req->entity.len > s->body_max) {
+        size_t body_max = route->body_max != 0 ? route->body_max : s->body_max;
+        if (body_max > FG_HTTP_BODY_MAX_CEILING)
+            body_max = FG_HTTP_BODY_MAX_CEILING; /* h2o's own ceiling (server.c) */
+        if (req->entity.len > body_max) {
             fg_reply_error(c, 413, "payload_too_large", "request body is too large", NULL);
             return;
         }

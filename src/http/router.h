@@ -36,6 +36,8 @@ struct fg_route {
     unsigned flags;
     fg_handler_fn fn;
     const char *name; /* metrics label; defaults to the pattern */
+    size_t body_max;  /* JSON body limit of this route in bytes; 0 = the server's
+                         (server.body_max_bytes); at most FG_HTTP_BODY_MAX_CEILING */
 };
 
 struct fg_router_params {

@@ -16,6 +16,13 @@
  * the session row: the worker reads the reserved phone (ledger/customer.h), the intent issues
  * the code into the outbox (fg_otp_send: the code never passes through this file).
  *
+ * Events (event/event.h, docs/events.md; REQUIREMENTS AUTH-7, MON-1), each in the intent
+ * of its record: login.succeeded / login.failed (result bad, locked, throttled, expired, and
+ * blocked for a source the per-source limit refuses — that refusal already writes its
+ * record), user.locked when a failure locks the user, password.changed. A username that
+ * matches no user is never stored: the record and the event name it "h:" + 16 hex digits of
+ * its SHA-256 (fg_event_login_target) — people type passwords into the user field.
+ *
  * Activation (iam/activate.h): the same per-source limits, the policy and Argon2id on the
  * hashing pool, then one intent that verifies the code and sets the password, with the
  * "auth.activate" record. Every wrong — unknown or staff username, customer already active,
@@ -29,10 +36,12 @@
 #include "base/encode.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "event/event.h"
 #include "http/call.h"
 #include "http/server.h"
 #include "iam/activate.h"
 #include "iam/iam.h"
+#include "monitor/monitor.h"
 #include "ledger/customer.h"
 #include "notify/otp.h"
 #include "protect/protect.h"
@@ -42,11 +51,13 @@
 struct login_job {
     struct fg_iam *iam;
     fg_outbox *outbox;
+    struct fg_monitor *monitor; /* the inline login risk (issue #6), or NULL */
     struct fg_login *login;
     struct fg_audit_record record;
     char source_ip[64];
     char phone[FG_ACTIVATE_PHONE_MAX + 1]; /* where the login code goes (mfa_otp) */
     int no_phone;
+    char target[FG_EVENT_TARGET_SIZE]; /* an unknown username as the record and event name it */
 };
 
 static void login_job_free(struct login_job *job)
@@ -106,12 +117,93 @@ static fg_rc send_login_code(fg_conn *conn, struct login_job *job)
                        binding, &msg, NULL);
 }
 
+static fg_rc count_row(void *ctx, const struct fg_val *cols, int ncols)
+{
+    if (ncols != 1 || cols[0].type != FG_VAL_INT)
+        return FG_ERR_CORRUPT;
+    *(int64_t *)ctx = cols[0].i;
+    return FG_OK;
+}
+
+/* 1 if no fully authenticated session of the user came from this device (AUTH-10, 0009). */
+static fg_rc login_new_device(fg_conn *conn, const struct fg_login *l, int *out)
+{
+    int64_t n = 0;
+    struct fg_val p[] = {FG_VSTR(l->user.id), FG_VSTR(l->device_id)};
+    fg_rc rc = fg_conn_exec(conn,
+                            "SELECT count(*) FROM iam_sessions WHERE user_id = ?1 AND "
+                            "device_id = ?2 AND verified_ms > 0",
+                            p, 2, count_row, &n, NULL);
+    *out = n == 0;
+    return rc;
+}
+
+static const char *login_event_result(enum fg_login_result r)
+{
+    switch (r) {
+    case FG_LOGIN_LOCKED:
+        return "locked";
+    case FG_LOGIN_THROTTLED:
+        return "throttled";
+    case FG_LOGIN_EXPIRED:
+        return "expired";
+    default:
+        return "bad";
+    }
+}
+
+/* login.succeeded / login.failed (+ user.locked) in the login's intent (AUTH-7, MON-1). */
+static fg_rc login_events(fg_conn *conn, struct login_job *job, int new_device)
+{
+    const struct fg_login *l = job->login;
+    int64_t now = fg_time_wall_ms();
+    int ok = l->result == FG_LOGIN_OK;
+    struct fg_event e = fg_event_of_record(&job->record, ok ? "login.succeeded" : "login.failed",
+                                           l->known ? "user" : NULL, l->known ? l->user.id : NULL);
+    e.device_id = fg_event_token(l->device_id, FG_EVENT_DEVICE_ID_MAX);
+    json_t *a = l->known ? json_pack("{s:s, s:s, s:s}", "user", l->user.id, "target", l->user.id,
+                                     "kind", l->user.staff ? "staff" : "customer")
+                         : json_pack("{s:s}", "target", job->target);
+    if (a != NULL && ok) {
+        json_object_set_new(a, "new_device", json_boolean(new_device));
+        if (job->monitor != NULL) {
+            /* the inline login risk (MON-1, AUTH-7): recorded with the login for the rules */
+            struct fg_risk_login q = {.ip = job->record.source_ip,
+                                      .device = l->device_id,
+                                      .user = l->user.id,
+                                      .now_ms = now,
+                                      .new_device = new_device};
+            struct fg_risk_result risk;
+            fg_monitor_assess_login(job->monitor, &q, &risk);
+            json_object_set_new(a, "risk_score", json_integer(risk.score));
+            json_object_set_new(a, "risk_decision",
+                                json_string(fg_risk_decision_name(risk.decision)));
+        }
+    }
+    else if (a != NULL)
+        json_object_set_new(a, "result", json_string(login_event_result(l->result)));
+    if (a == NULL)
+        return FG_ERR_NOMEM;
+    fg_rc rc = fg_event_emit_json(conn, &e, a, now);
+    if (rc == FG_OK && l->known && l->locked_now) {
+        e.type = "user.locked";
+        rc = fg_event_emit_json(conn, &e, json_pack("{s:s}", "user", l->user.id), now);
+    }
+    return rc;
+}
+
 static fg_rc login_intent(fg_conn *conn, void *arg)
 {
     struct login_job *job = arg;
-    fg_rc rc = fg_iam_login_intent(conn, job->login);
+    int new_device = 0;
+    fg_rc rc =
+        job->login->result == FG_LOGIN_OK ? login_new_device(conn, job->login, &new_device) : FG_OK;
+    if (rc == FG_OK)
+        rc = fg_iam_login_intent(conn, job->login);
     if (rc == FG_OK && job->login->result == FG_LOGIN_OK && job->login->session.mfa_otp)
         rc = send_login_code(conn, job); /* fails the intent: no session row, no code */
+    if (rc == FG_OK)
+        rc = login_events(conn, job, new_device);
     return rc;
 }
 
@@ -217,9 +309,16 @@ static void login_checked(struct fg_call *c, void *arg, fg_rc rc)
     if (l->known)
         who.actor_id = l->user.id;
     char details[192];
-    int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"%s\"}",
-                     l->username, login_result_name(l->result));
-    rc = fg_audit_record_init(&job->record, &who, "auth.login", "user", l->known ? l->user.id : "");
+    int n = -1;
+    if (!l->known)
+        rc = fg_event_login_target(l->username, job->target);
+    if (rc == FG_OK) /* an unknown name only as its hash: it may be a mistyped password */
+        n = snprintf(details, sizeof details, "{\"%s\":\"%s\",\"result\":\"%s\"}",
+                     l->known ? "username" : "target", l->known ? l->username : job->target,
+                     login_result_name(l->result));
+    if (rc == FG_OK)
+        rc = fg_audit_record_init(&job->record, &who, "auth.login", "user",
+                                  l->known ? l->user.id : "");
     if (rc == FG_OK && n > 0 && (size_t)n < sizeof details)
         rc = fg_audit_record_details(&job->record, details, (size_t)n);
     if (rc) {
@@ -242,7 +341,22 @@ static void login_checked(struct fg_call *c, void *arg, fg_rc rc)
 struct limited_job {
     struct fg_audit_record record;
     char retry[24];
+    char target[FG_EVENT_TARGET_SIZE]; /* "" for no event (activation) */
+    char device[FG_EVENT_DEVICE_ID_MAX + 1];
 };
+
+/* A login refused by the per-source limit is login.failed, result "blocked" (AUTH-7). */
+static fg_rc limited_intent(fg_conn *conn, void *arg)
+{
+    struct limited_job *job = arg;
+    if (job->target[0] == '\0')
+        return FG_OK;
+    struct fg_event e = fg_event_of_record(&job->record, "login.failed", NULL, NULL);
+    e.device_id = job->device;
+    return fg_event_emit_json(conn, &e,
+                              json_pack("{s:s, s:s}", "target", job->target, "result", "blocked"),
+                              fg_time_wall_ms());
+}
 
 static void limited_done(struct fg_call *c, void *arg, fg_rc rc)
 {
@@ -257,14 +371,24 @@ static void limited_done(struct fg_call *c, void *arg, fg_rc rc)
 }
 
 static void source_limited(struct fg_call *c, const char *action, const char *username,
-                           int64_t wait_s)
+                           const char *device, int64_t wait_s)
 {
     struct limited_job *job = calloc(1, sizeof *job);
     struct fg_audit_actor who;
     fg_call_actor(c, &who);
     char details[160];
-    int n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"source_limited\"}",
+    int n = -1;
+    if (job != NULL && device != NULL) { /* a login: whether the name exists is not known here */
+        if (fg_event_login_target(username != NULL ? username : "", job->target) != FG_OK)
+            job->target[0] = '\0';
+        snprintf(job->device, sizeof job->device, "%s",
+                 fg_event_token(device, FG_EVENT_DEVICE_ID_MAX));
+        n = snprintf(details, sizeof details, "{\"target\":\"%s\",\"result\":\"source_limited\"}",
+                     job->target);
+    } else {
+        n = snprintf(details, sizeof details, "{\"username\":\"%s\",\"result\":\"source_limited\"}",
                      username && fg_username_valid(username) ? username : "");
+    }
     fg_call_wipe_body(c);
     if (job == NULL || fg_audit_record_init(&job->record, &who, action, "user", "") != FG_OK ||
         n <= 0 || (size_t)n >= sizeof details ||
@@ -275,7 +399,7 @@ static void source_limited(struct fg_call *c, const char *action, const char *us
     }
     fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, FG_ERR_RATE_LIMITED);
     snprintf(job->retry, sizeof job->retry, "%lld", (long long)wait_s);
-    if (fg_call_write_record(c, fg_audit_record_only, job, &job->record, limited_done) != FG_OK)
+    if (fg_call_write_record(c, limited_intent, job, &job->record, limited_done) != FG_OK)
         free(job);
 }
 
@@ -309,7 +433,7 @@ static void login(struct fg_call *c)
         fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
                FG_LF_INT("retry_after_s", wait_s));
         source_limited(c, "auth.login", json_string_value(json_object_get(body, "username")),
-                       wait_s);
+                       device, wait_s);
         return;
     }
     json_t *pw = json_object_get(body, "password");
@@ -326,6 +450,7 @@ static void login(struct fg_call *c)
     }
     job->iam = iam;
     job->outbox = fg_call_app(c)->outbox;
+    job->monitor = fg_call_app(c)->monitor;
     snprintf(job->source_ip, sizeof job->source_ip, "%s", peer);
     if (fg_call_defer_on(c, iam->hash_pool, login_work, job, login_checked) != FG_OK)
         login_job_free(job); /* answered 429 */
@@ -461,7 +586,7 @@ static void activate(struct fg_call *c)
     if (wait_s > 0) { /* the same budget as login: one source, one count of failures */
         fg_log(FG_LOG_WARN, "iam.source_limited", FG_LF_STR("source_ip", peer),
                FG_LF_INT("retry_after_s", wait_s));
-        source_limited(c, "auth.activate", username, wait_s);
+        source_limited(c, "auth.activate", username, NULL, wait_s);
         return;
     }
     json_t *pw = json_object_get(body, "new_password");
@@ -615,6 +740,12 @@ static fg_rc password_intent(fg_conn *conn, void *arg)
                           "UPDATE iam_sessions SET ended_ms = ?3, end_reason = 'password_change' "
                           "WHERE user_id = ?1 AND id <> ?2 AND ended_ms = 0",
                           p, 3, NULL, NULL, NULL);
+    if (rc == FG_OK) {
+        struct fg_event e =
+            fg_event_of_record(&job->record, "password.changed", "user", job->user_id);
+        rc = fg_event_emit_json(conn, &e, json_pack("{s:s}", "user", job->user_id),
+                                fg_time_wall_ms());
+    }
     return rc;
 }
 

@@ -21,6 +21,10 @@
  * Lockout (AUTH-2) also holds here: a locked user gets 423 for any code and the session ends;
  * the failure that locks the user ends the session too (a new login is refused until the
  * lock ends), so a session never gives unlimited guesses.
+ *
+ * Events (event/event.h, docs/events.md; MON-1): a wrong or refused code is mfa.failed
+ * (attrs method totp|otp, result bad|locked), and the failure that locks the user also
+ * user.locked — both in the intent of the code's record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include "audit/audit.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "event/event.h"
 #include "http/call.h"
 #include "http/server.h"
 #include "iam/iam.h"
@@ -312,6 +317,23 @@ static fg_rc code_intent_body(fg_conn *conn, struct code_job *job)
     return rc;
 }
 
+/* mfa.failed (+ user.locked) for a refused code (MON-1). */
+static fg_rc code_events(fg_conn *conn, const struct code_job *job)
+{
+    int64_t now = fg_time_wall_ms();
+    struct fg_event e = fg_event_of_record(&job->record, "mfa.failed", "user", job->user_id);
+    fg_rc rc = fg_event_emit_json(conn, &e,
+                                  json_pack("{s:s, s:s, s:s}", "user", job->user_id, "method",
+                                            job->otp ? "otp" : "totp", "result",
+                                            job->verdict == FG_ERR_LOCKED ? "locked" : "bad"),
+                                  now);
+    if (rc == FG_OK && job->locked_now) {
+        e.type = "user.locked";
+        rc = fg_event_emit_json(conn, &e, json_pack("{s:s}", "user", job->user_id), now);
+    }
+    return rc;
+}
+
 /* The verdict may be decided here (the delivered code, the lock): the record's result is set
  * before the audit hook appends it after this intent. */
 static fg_rc code_intent(fg_conn *conn, void *arg)
@@ -320,6 +342,8 @@ static fg_rc code_intent(fg_conn *conn, void *arg)
     fg_rc rc = code_intent_body(conn, job);
     if (rc == FG_OK && job->verdict != FG_OK)
         fg_audit_record_result(&job->record, FG_AUDIT_RESULT_DENIED, job->verdict);
+    if (rc == FG_OK && (job->verdict == FG_ERR_UNAUTHENTICATED || job->verdict == FG_ERR_LOCKED))
+        rc = code_events(conn, job);
     return rc;
 }
 

@@ -54,8 +54,11 @@
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
 #include "notify/otp.h"
+#include "monitor/monitor.h"
 #include "notify/outbox.h"
 
+/* The features appended to transfer events: customer, idle days, the risk answer. */
+#define MONEY_FEATURES_MAX 384
 #define MONEY_REASON_CHARS_MAX 256
 #define MONEY_TEXT_MAX 512u
 /* The binding of a transfer's one-time code: what it authorises (notify/otp.h). */
@@ -210,6 +213,8 @@ struct job {
     char idem_key[FG_LEDGER_IDEM_KEY_MAX + 1];
     uint8_t hash[FG_LEDGER_IDEM_HASH_LEN];
     char reason[MONEY_REASON_CHARS_MAX * 4 + 1];
+    /* what the monitor learns with each transfer event (issue #6): ,"customer":…,"risk_…" */
+    char features[MONEY_FEATURES_MAX];
     /* outcome */
     int status;                                /* HTTP status of the answer */
     const char *code;                          /* error answers: static */
@@ -643,7 +648,7 @@ static fg_rc transfer_refused(fg_conn *conn, struct job *job, const struct fg_le
                               int status, const char *code, const char *why, const char *field,
                               fg_rc rc)
 {
-    char amt[32], text[MONEY_TEXT_MAX], attrs[512];
+    char amt[32], text[MONEY_TEXT_MAX], attrs[FG_EVENT_ATTRS_MAX + 1];
     amount_text(job->amount, amt);
     snprintf(text, sizeof text,
              "finguard: a transfer of %s %s from account ...%s to ...%s was refused: %s", amt,
@@ -653,8 +658,9 @@ static fg_rc transfer_refused(fg_conn *conn, struct job *job, const struct fg_le
         return nrc;
     snprintf(attrs, sizeof attrs,
              "{\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld,\"currency\":\"%s\","
-             "\"reason\":\"%s\"}",
-             from->id, job->to, (long long)job->amount, job->currency, why);
+             "\"reason\":\"%s\",\"customer\":\"%s\"%s}",
+             from->id, job->to, (long long)job->amount, job->currency, why, from->customer_id,
+             job->features);
     nrc = emit(conn, &job->record, "transfer.refused", "account", from->id, attrs, job->now_ms);
     if (nrc)
         return nrc;
@@ -697,6 +703,26 @@ static fg_rc transfer_notify_committed(fg_conn *conn, struct fg_app *app,
         rc = notify_owner(conn, app, to_cust, text);
     }
     return rc;
+}
+
+/* The features every transfer event carries for the rules (data/rules/money.yaml). */
+static void money_features(struct job *job, int64_t idle_days, const struct fg_risk_result *risk)
+{
+    static const char *const decisions[] = {"allow", "step_up", "deny"};
+    size_t len = (size_t)snprintf(job->features, sizeof job->features,
+                                  ",\"idle_days\":%lld,\"risk_score\":%d,"
+                                  "\"risk_decision\":\"%s\",\"risk_reasons\":\"",
+                                  (long long)idle_days, risk->score,
+                                  decisions[risk->decision <= FG_RISK_DENY ? risk->decision : 0]);
+    for (unsigned i = 0; i < risk->nreasons && len < sizeof job->features; i++)
+        len += (size_t)snprintf(job->features + len, sizeof job->features - len, "%s%s",
+                                i ? "," : "", risk->reasons[i]);
+    if (len + 2 < sizeof job->features) {
+        job->features[len] = '"';
+        job->features[len + 1] = '\0';
+    } else {
+        job->features[0] = '\0'; /* never a broken JSON text */
+    }
 }
 
 static fg_rc transfer_intent(fg_conn *conn, void *arg)
@@ -757,6 +783,35 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
     if (rc)
         return rc;
     in.new_device = !first_device && (first_ms == 0 || first_ms > job->now_ms - window);
+    /* the monitor's inline risk answer (issue #6 §3, MON-1), before the limits so that a
+     * takeover is named as such: DENY refuses, STEP_UP makes a session-tier transfer need the
+     * one-time code (below) */
+    int64_t last_ms = 0;
+    rc = fg_ledger_account_last_activity(conn, from.id, &last_ms);
+    if (rc)
+        return rc;
+    int64_t idle_days = job->now_ms > last_ms ? (job->now_ms - last_ms) / 86400000 : 0;
+    struct fg_risk_result risk = {.decision = FG_RISK_ALLOW};
+    if (app->monitor != NULL) {
+        const struct fg_risk_transfer q = {.customer = job->who.customer_id,
+                                           .account = from.id,
+                                           .payee = to.id,
+                                           .user = job->who.user_id,
+                                           .ip = job->record.source_ip,
+                                           .device = job->who.device_id,
+                                           .currency = job->currency,
+                                           .amount = job->amount,
+                                           .now_ms = job->now_ms,
+                                           .new_payee = in.new_payee,
+                                           .new_device = in.new_device};
+        fg_monitor_assess_transfer(app->monitor, &q, &risk);
+    }
+    money_features(job, idle_days, &risk);
+    int enforce = fg_monitor_enforcing(app->monitor); /* a dry run records, never acts */
+    if (enforce && risk.decision == FG_RISK_DENY)
+        return transfer_refused(conn, job, &from, 422, "policy_violation",
+                                "the transfer was refused by risk controls; call the bank", "from",
+                                FG_ERR_POLICY);
     struct fg_limits_decision d;
     rc = fg_limits_decide(L, &in, &d);
     if (rc == FG_ERR_INVALID)
@@ -766,6 +821,8 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
     if (d.refusal)
         return transfer_refused(conn, job, &from, 422, "policy_violation", d.why,
                                 d.field ? d.field : "amount", d.refusal);
+    if (enforce && risk.decision == FG_RISK_STEP_UP && d.tier == FG_TIER_SESSION)
+        d.tier = FG_TIER_OTP;
     const char *tier = d.tier == FG_TIER_SESSION ? "session"
                        : d.tier == FG_TIER_OTP   ? "otp"
                                                  : "approval";
@@ -860,7 +917,7 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
         job->status = 202;
         rc = fg_ledger_idem_put(conn, job->who.user_id, job->idem_key, job->hash, 202,
                                 job->response, job->now_ms);
-        char amt[32], text[MONEY_TEXT_MAX], attrs[512];
+        char amt[32], text[MONEY_TEXT_MAX], attrs[FG_EVENT_ATTRS_MAX + 1];
         amount_text(job->amount, amt);
         snprintf(text, sizeof text,
                  "finguard: a transfer of %s %s from account ...%s is held for approval.", amt,
@@ -870,9 +927,10 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
         snprintf(attrs, sizeof attrs,
                  "{\"transfer_id\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld,"
                  "\"currency\":\"%s\",\"tier\":\"approval\",\"new_payee\":%s,"
-                 "\"new_device\":%s}",
+                 "\"new_device\":%s,\"customer\":\"%s\"%s}",
                  tid, from.id, to.id, (long long)job->amount, job->currency,
-                 in.new_payee ? "true" : "false", in.new_device ? "true" : "false");
+                 in.new_payee ? "true" : "false", in.new_device ? "true" : "false",
+                 from.customer_id, job->features);
         if (rc == FG_OK)
             rc = emit(conn, &job->record, "transfer.pending", "transfer", tid, attrs, job->now_ms);
         return rc;
@@ -899,12 +957,14 @@ static fg_rc transfer_intent(fg_conn *conn, void *arg)
                             job->now_ms);
     if (rc == FG_OK)
         rc = transfer_notify_committed(conn, app, &t, from.customer_id, to.customer_id);
-    char attrs[512];
+    char attrs[FG_EVENT_ATTRS_MAX + 1];
     snprintf(attrs, sizeof attrs,
              "{\"transfer_id\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld,"
-             "\"currency\":\"%s\",\"tier\":\"%s\",\"new_payee\":%s,\"new_device\":%s}",
+             "\"currency\":\"%s\",\"tier\":\"%s\",\"new_payee\":%s,\"new_device\":%s,"
+             "\"customer\":\"%s\"%s}",
              tid, from.id, to.id, (long long)job->amount, job->currency, tier,
-             in.new_payee ? "true" : "false", in.new_device ? "true" : "false");
+             in.new_payee ? "true" : "false", in.new_device ? "true" : "false", from.customer_id,
+             job->features);
     if (rc == FG_OK)
         rc = emit(conn, &job->record, "transfer.committed", "transfer", tid, attrs, job->now_ms);
     set_object(job, "transfer", tid);
@@ -1024,7 +1084,7 @@ static fg_rc transfer_execute(fg_conn *conn, const char *payload, const struct f
     if (rc == FG_OK)
         rc = transfer_notify_committed(conn, app, &t, from.customer_id, to.customer_id);
     if (rc == FG_OK) {
-        char attrs[512];
+        char attrs[FG_EVENT_ATTRS_MAX + 1];
         snprintf(attrs, sizeof attrs,
                  "{\"transfer_id\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"amount\":%lld,"
                  "\"currency\":\"%s\",\"tier\":\"approval\",\"approval_id\":\"%s\"}",

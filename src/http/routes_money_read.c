@@ -4,12 +4,20 @@
  * /v1/transfers/{id} (owner or staff; another customer's id — existing or not — is 403 with
  * an access.denied record naming the object), and GET /v1/ledger/check (the proof of the
  * books, TXN-6). Each read runs on a worker with one read lease inside one snapshot.
+ *
+ * Staff reading a statement (GET /v1/accounts/{id}/entries) is recorded (AUD-1, DATA-6:
+ * bulk statement export is a data-loss signal): after the read, one intent with the
+ * "statement.read" record (object account; details rows, customer) and the statement.read
+ * event (actor the staff user; attrs account, customer, rows); the page goes out after it
+ * commits. A customer reading their own statement writes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "base/time.h"
+#include "event/event.h"
 #include "http/call.h"
 #include "http/money.h"
 #include "iam/approval.h"
@@ -29,7 +37,10 @@ struct read_job {
     char id[FG_LEDGER_ID_MAX + 1];
     int64_t before;
     unsigned limit;
-    int denied; /* customer asked for someone else's object */
+    int denied;                       /* customer asked for someone else's object */
+    char owner[FG_LEDGER_ID_MAX + 1]; /* R_ENTRIES: the account's customer */
+    size_t rows;                      /* R_ENTRIES: entries on the page */
+    struct fg_audit_record record;    /* staff statement reads */
     json_t *out;
 };
 
@@ -103,6 +114,8 @@ static fg_rc read_in(fg_conn *conn, struct read_job *job)
             rc = fg_ledger_entries(conn, fg_money_keys(job->app), a.id, first, job->limit,
                                    entry_row, job);
             size_t n = json_array_size(json_object_get(job->out, "entries"));
+            snprintf(job->owner, sizeof job->owner, "%s", a.customer_id);
+            job->rows = n;
             char cur[24];
             snprintf(cur, sizeof cur, "%lld", (long long)job->before);
             json_object_set_new(job->out, "next_cursor",
@@ -182,9 +195,59 @@ static fg_rc read_work(void *arg)
     return rc;
 }
 
+/* The statement.read event beside its record (DATA-6, MON-1). */
+static fg_rc statement_intent(fg_conn *conn, void *arg)
+{
+    struct read_job *job = arg;
+    struct fg_event e = fg_event_of_record(&job->record, "statement.read", "account", job->id);
+    return fg_event_emit_json(conn, &e,
+                              json_pack("{s:s, s:s, s:I}", "account", job->id, "customer",
+                                        job->owner, "rows", (json_int_t)job->rows),
+                              fg_time_wall_ms());
+}
+
+static void statement_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct read_job *job = arg;
+    if (c != NULL) {
+        if (rc) { /* no unrecorded statement leaves (AUD-1) */
+            fg_reply_rc(c, rc, NULL);
+        } else {
+            fg_reply_json(c, 200, job->out);
+            job->out = NULL;
+        }
+    }
+    json_decref(job->out);
+    free(job);
+}
+
+/* Staff read a statement page: record it, answer after commit. 1 if handed off (or
+ * answered 503 and freed). */
+static int statement_record(struct fg_call *c, struct read_job *job)
+{
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    char details[160];
+    int n = snprintf(details, sizeof details, "{\"customer\":\"%s\",\"rows\":%zu}", job->owner,
+                     job->rows);
+    if (!fg_money_id_loggable(job->id) ||
+        fg_audit_record_init(&job->record, &who, "statement.read", "account", job->id) != FG_OK ||
+        n <= 0 || (size_t)n >= sizeof details ||
+        fg_audit_record_details(&job->record, details, (size_t)n) != FG_OK)
+        return 0;
+    if (fg_call_write_record(c, statement_intent, job, &job->record, statement_done) != FG_OK) {
+        json_decref(job->out);
+        free(job);
+    }
+    return 1;
+}
+
 static void read_done(struct fg_call *c, void *arg, fg_rc rc)
 {
     struct read_job *job = arg;
+    if (c != NULL && rc == FG_OK && !job->denied && job->kind == R_ENTRIES && job->who.staff &&
+        statement_record(c, job))
+        return;
     if (c != NULL) {
         if (rc == FG_OK && job->denied) {
             static const char *const types[] = {[R_ACCOUNT] = "account",

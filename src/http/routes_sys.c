@@ -23,6 +23,8 @@
 #include "base/time.h"
 #include "crypto/crypto.h"
 #include "http/call.h"
+#include "incident/incident.h"
+#include "monitor/monitor.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "iam/iam.h"
@@ -40,18 +42,50 @@ static void health(struct fg_call *c)
     fg_reply_json(c, 200, body);
 }
 
+/* /metrics renders on a worker: the incident gauges read the database (MON-6). */
+struct metrics_job {
+    struct fg_app *app;
+    struct fg_buf out;
+};
+
+static fg_rc metrics_work(void *arg)
+{
+    struct metrics_job *job = arg;
+    fg_rc rc = fg_metrics_render(job->app->metrics, job->app->store, &job->out);
+    if (rc == FG_OK && job->app->monitor != NULL)
+        fg_monitor_metrics(job->app->monitor, &job->out);
+    if (rc == FG_OK && job->app->incidents != NULL)
+        fg_incidents_metrics(job->app->incidents, &job->out);
+    return rc;
+}
+
+static void metrics_done(struct fg_call *c, void *arg, fg_rc rc)
+{
+    struct metrics_job *job = arg;
+    if (c != NULL) {
+        if (rc)
+            fg_reply_rc(c, rc, NULL);
+        else
+            fg_reply_text(c, 200, "text/plain; version=0.0.4", fg_buf_str(&job->out),
+                          job->out.len);
+    }
+    fg_buf_release(&job->out);
+    free(job);
+}
+
 static void metrics(struct fg_call *c)
 {
-    struct fg_app *app = fg_call_app(c);
-    struct fg_buf out = FG_BUF_INIT(4u * 1024u * 1024u);
-    fg_rc rc = fg_metrics_render(app->metrics, app->store, &out);
-    if (rc) {
-        fg_buf_release(&out);
-        fg_reply_rc(c, rc, NULL);
+    struct metrics_job *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        fg_reply_rc(c, FG_ERR_NOMEM, NULL);
         return;
     }
-    fg_reply_text(c, 200, "text/plain; version=0.0.4", fg_buf_str(&out), out.len);
-    fg_buf_release(&out);
+    job->app = fg_call_app(c);
+    fg_buf_init(&job->out, 4u * 1024u * 1024u);
+    if (fg_call_defer(c, metrics_work, job, metrics_done) != FG_OK) {
+        fg_buf_release(&job->out);
+        free(job);
+    }
 }
 
 /* ---- init -------------------------------------------------------------------------- */

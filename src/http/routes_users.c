@@ -39,6 +39,13 @@
  * approve staff): request, then decide it with FG_APPROVAL_BOOTSTRAP, two intents and two
  * records. Once two approvers are counted, fg_approval_bootstrap_close() closes it for good
  * (after every executed approval here, and in the bootstrap request itself).
+ *
+ * Events (event/event.h, docs/events.md; MON-1, GOV-5), in the decision's intent with its
+ * record (actor = the approver): approval.decided (result approved|rejected|failed; attrs
+ * requester, action, approval_id) for every decision that commits, and from the executed
+ * actions user.created (kind, roles), role.granted (one per role), user.unlocked and
+ * key.rotated (purpose, version) — inside execute(), so a refused execution rolls its
+ * event back with its change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +54,7 @@
 #include "audit/audit.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "event/event.h"
 #include "http/call.h"
 #include "http/server.h"
 #include "iam/approval.h"
@@ -66,19 +74,32 @@
 
 struct action_env {
     struct fg_iam *iam;
-    fg_outbox *outbox;                /* where the one-time password goes; NULL: the answer */
-    const char *password;             /* users.create approval: the one-time password (locked) */
-    const char *password_hash;        /* … and its Argon2id hash */
-    const char *field;                /* out: the payload field a refusal is about, or NULL */
-    char user_id[FG_USER_ID_MAX + 1]; /* out: the user created or changed */
-    int created;                      /* out: users.create executed */
-    int delivered;                    /* out: the password is in the outbox (else: the answer) */
-    int roles_changed;                /* out: users.roles executed (end the user's sessions) */
-    struct fg_keys_op *keys_op;       /* out: keys.rotate written; published after commit */
+    fg_outbox *outbox;                 /* where the one-time password goes; NULL: the answer */
+    const char *password;              /* users.create approval: the one-time password (locked) */
+    const char *password_hash;         /* … and its Argon2id hash */
+    const char *field;                 /* out: the payload field a refusal is about, or NULL */
+    char user_id[FG_USER_ID_MAX + 1];  /* out: the user created or changed */
+    int created;                       /* out: users.create executed */
+    int delivered;                     /* out: the password is in the outbox (else: the answer) */
+    int roles_changed;                 /* out: users.roles executed (end the user's sessions) */
+    struct fg_keys_op *keys_op;        /* out: keys.rotate written; published after commit */
+    const struct fg_audit_record *rec; /* the decision's record: the events' actor */
 };
 
 static _Thread_local struct action_env *current_env;
 static _Thread_local struct fg_app *current_app;
+
+/* An event of an executed action, with the decision's actor (NULL env: no event). */
+static fg_rc env_emit(fg_conn *conn, const char *type, const char *object_type,
+                      const char *object_id, json_t *attrs)
+{
+    if (current_env == NULL || current_env->rec == NULL) {
+        json_decref(attrs);
+        return FG_OK;
+    }
+    struct fg_event e = fg_event_of_record(current_env->rec, type, object_type, object_id);
+    return fg_event_emit_json(conn, &e, attrs, fg_time_wall_ms());
+}
 
 void fg_http_action_app_set(struct fg_app *app)
 {
@@ -387,6 +408,16 @@ static fg_rc create_execute(fg_conn *conn, const char *payload, const struct fg_
      * rolled back to execute()'s savepoint (the outbox drops lines with failed intents) */
     if (rc == FG_OK && env->outbox != NULL)
         rc = deliver_password(conn, env, &r);
+    if (rc == FG_OK) {
+        char names[FG_USER_ROLES_MAX * 40] = "";
+        size_t used = 0;
+        for (int i = 0; i < r.nroles && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? "," : "",
+                                     r.roles[i]);
+        rc = env_emit(
+            conn, "user.created", "user", env->user_id,
+            json_pack("{s:s, s:s, s:s}", "user", env->user_id, "kind", "staff", "roles", names));
+    }
     if (rc)
         return rc;
     env->created = 1;
@@ -447,6 +478,11 @@ static fg_rc roles_execute(fg_conn *conn, const char *payload, const struct fg_a
     fg_rc rc = roles_check(conn, roles, payload, &r, &why); /* SoD again on the result */
     if (rc == FG_OK)
         rc = roles_apply(conn, roles, &r, ap->requester_id);
+    for (int id = 0; rc == FG_OK && id < fg_roles_role_count(roles); id++)
+        if (r.grant & (1u << id))
+            rc = env_emit(conn, "role.granted", "user", r.user_id,
+                          json_pack("{s:s, s:s, s:s}", "user", r.user_id, "role",
+                                    fg_roles_role_name(roles, id), "requester", ap->requester_id));
     if (rc)
         return rc;
     snprintf(env->user_id, sizeof env->user_id, "%s", r.user_id);
@@ -516,6 +552,8 @@ static fg_rc unlock_execute(fg_conn *conn, const char *payload, const struct fg_
     if (rc == FG_OK && changed == 0)
         rc = FG_ERR_NOT_FOUND;
     if (rc == FG_OK)
+        rc = env_emit(conn, "user.unlocked", "user", id, json_pack("{s:s}", "user", id));
+    if (rc == FG_OK)
         snprintf(result_json, cap, "{\"user_id\":\"%s\",\"unlocked\":true}", id);
     return rc;
 }
@@ -567,6 +605,10 @@ static fg_rc rotate_execute(fg_conn *conn, const char *payload, const struct fg_
         rc = fg_keys_rotate_prepare(env->iam->keys, purpose, &op, &reason);
     if (rc == FG_OK)
         rc = fg_keys_op_intent(conn, op);
+    if (rc == FG_OK)
+        rc = env_emit(conn, "key.rotated", "key", fg_key_purpose_name(purpose),
+                      json_pack("{s:s, s:I}", "purpose", fg_key_purpose_name(purpose), "version",
+                                (json_int_t)fg_keys_op_version(op)));
     if (rc) {
         fg_keys_op_free(op);
         return rc;
@@ -763,12 +805,37 @@ static json_t *approval_json(const struct fg_approval *ap)
 
 /* ---- decisions ------------------------------------------------------------------------------ */
 
+/* approval.decided for a decision that commits (approved, rejected, failed; MON-1: the
+ * same pair approving each other, GOV-2). */
+static fg_rc decided_event(fg_conn *conn, struct job *job)
+{
+    enum fg_approval_state st = job->decide.out.state;
+    if (st != FG_APPROVAL_APPROVED && st != FG_APPROVAL_REJECTED && st != FG_APPROVAL_FAILED)
+        return FG_OK; /* refused, or expired on the way: no decision was taken */
+    struct fg_approval *ap = calloc(1, sizeof *ap);
+    fg_rc rc = ap != NULL ? fg_approval_get(conn, job->approval_id, ap) : FG_ERR_NOMEM;
+    if (rc == FG_OK) {
+        struct fg_event e =
+            fg_event_of_record(&job->decide_record, "approval.decided", "approval", ap->id);
+        rc = fg_event_emit_json(conn, &e,
+                                json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "result",
+                                          fg_approval_state_name(st), "requester", ap->requester_id,
+                                          "action", ap->action, "class", ap->action_class,
+                                          "approval_id", ap->id, "bootstrap", ap->bootstrap),
+                                fg_time_wall_ms());
+    }
+    free(ap);
+    return rc;
+}
+
 static fg_rc decide_intent(fg_conn *conn, void *arg)
 {
     struct job *job = arg;
     current_env = &job->env;
     current_app = job->app;
     fg_rc rc = fg_approval_decide_intent(conn, &job->decide);
+    if (rc == FG_OK)
+        rc = decided_event(conn, job);
     if (rc == FG_OK && job->decide.out.executed) {
         /* an executed change may have made the second approver (a grant of approve.staff) */
         unsigned n = 0;
@@ -843,6 +910,7 @@ static void submit_decide(struct fg_call *c, struct job *job)
         job_free(job);
         return;
     }
+    job->env.rec = &job->decide_record;
     job->decide =
         (struct fg_approval_decide_call){.args = {.id = job->approval_id,
                                                   .approver_id = job->actor_id,

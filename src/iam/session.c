@@ -244,6 +244,8 @@ fg_rc fg_sessions_lookup(struct fg_sessions *t, const char *token, const char *d
         return FG_ERR_UNAUTHENTICATED;
     }
     if (device_id == NULL || strcmp(device_id, s->device_id) != 0) {
+        memset(out, 0, sizeof *out); /* only whose token it is: the event's subject */
+        memcpy(out->user_id, s->user_id, sizeof out->user_id);
         pthread_mutex_unlock(&t->mu);
         if (device_mismatch)
             *device_mismatch = 1;

@@ -65,7 +65,8 @@ FG_MUST_CHECK fg_rc fg_sessions_add(struct fg_sessions *t, struct fg_session *s,
                                     const uint8_t key[FG_SESSION_KEY_BYTES], int64_t now_ms);
 /* Find the live session of a token and touch it. FG_ERR_UNAUTHENTICATED (with *why) if
  * unknown, ended, idle too long or past its absolute end, or if device_id differs
- * (*device_mismatch set: an event for the monitor). key_out (may be NULL; locked memory)
+ * (*device_mismatch set: an event for the monitor; then out holds only the session's
+ * user_id, everything else zero). key_out (may be NULL; locked memory)
  * receives the signing key. */
 FG_MUST_CHECK fg_rc fg_sessions_lookup(struct fg_sessions *t, const char *token,
                                        const char *device_id, int64_t now_ms,

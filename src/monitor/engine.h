@@ -103,7 +103,7 @@ FG_MUST_CHECK fg_rc fg_rules_load_files(const char *const *paths, size_t npaths,
 FG_MUST_CHECK fg_rc fg_rules_load_texts(const char *const *names, const char *const *texts,
                                         const size_t *lens, size_t n, struct fg_rules **out,
                                         struct fg_buf *errors);
-/* The shipped pack (embedded data files "rules/*.yaml"), or every *.yaml of dir when dir is
+/* The shipped pack (embedded data files "rules/NAME.yaml"), or every *.yaml of dir when dir is
  * not NULL/"". */
 FG_MUST_CHECK fg_rc fg_rules_load_default(const char *dir, struct fg_rules **out,
                                           struct fg_buf *errors);
@@ -111,8 +111,10 @@ void fg_rules_free(struct fg_rules *r);
 
 size_t fg_rules_count(const struct fg_rules *r);
 const struct fg_rule_info *fg_rules_info(const struct fg_rules *r, size_t i);
-/* By id, or NULL. */
+/* By id, or NULL. FG_RULE_EVICTION finds the built-in rule. */
 const struct fg_rule_info *fg_rules_find(const struct fg_rules *r, const char *id);
+/* The built-in FG_RULE_EVICTION rule (level medium, tag MON-6, actions [alert]). */
+const struct fg_rule_info *fg_engine_eviction_rule(void);
 
 /* ---- the engine ------------------------------------------------------------------------ */
 

@@ -156,6 +156,25 @@ static const struct route_rule table[] = {
     {"GET", "/v1/customers/{id}/cards", "customers.read", ROLES, CUSTOMER_READERS},
     {"POST", "/v1/customers/{id}/cards", "cards.create", ROLES, R(TELLER)},
     {"POST", "/v1/cards/detokenize", "cards.detokenize", ROLES, R(SECURITY_OFFICER)},
+    /* issue #6: the event intake (MON-5, the machine principal) and the event search */
+    {"POST", "/v1/events", "events.ingest", ROLES, R(SERVICE)},
+    {"GET", "/v1/events", "events.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    /* issue #6: alerts and incidents (INC-1..5); the auditor reads, the officer acts */
+    {"GET", "/v1/alerts", "alerts.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"GET", "/v1/alerts/{id}", "alerts.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"POST", "/v1/alerts/{id}/ack", "alerts.ack", ROLES, R(SECURITY_OFFICER)},
+    {"POST", "/v1/alerts/{id}/resolve", "alerts.ack", ROLES, R(SECURITY_OFFICER)},
+    {"GET", "/v1/incidents", "incidents.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"POST", "/v1/incidents", "incidents.write", ROLES, R(SECURITY_OFFICER)},
+    {"GET", "/v1/incidents/{id}", "incidents.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"POST", "/v1/incidents/{id}/transition", "incidents.write", ROLES, R(SECURITY_OFFICER)},
+    {"POST", "/v1/incidents/{id}/notes", "incidents.write", ROLES, R(SECURITY_OFFICER)},
+    {"POST", "/v1/incidents/{id}/evidence", "incidents.write", ROLES, R(SECURITY_OFFICER)},
+    {"POST", "/v1/incidents/{id}/review", "incidents.write", ROLES, R(SECURITY_OFFICER)},
+    {"GET", "/v1/incidents/{id}/export", "incidents.read", ROLES, R(SECURITY_OFFICER) | R(AUDITOR)},
+    /* issue #6: the detection rules in force (MON-2); reloading is the administrator's */
+    {"GET", "/v1/rules", "rules.read", ROLES, R(SECURITY_ADMIN) | R(SECURITY_OFFICER) | R(AUDITOR)},
+    {"POST", "/v1/rules/reload", "rules.reload", ROLES, R(SECURITY_ADMIN)},
 };
 #define TABLE_SIZE (sizeof table / sizeof table[0])
 

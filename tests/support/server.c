@@ -162,7 +162,7 @@ static pid_t spawn(struct fg_test_server *s)
     char port_arg[64], log_arg[700];
     snprintf(port_arg, sizeof port_arg, "server.port=%d", s->port);
     snprintf(log_arg, sizeof log_arg, "log.file=%s", s->log_file);
-    char *argv[16 + FG_TEST_SERVER_ARGS_MAX];
+    char *argv[24 + FG_TEST_SERVER_ARGS_MAX];
     int n = 0;
     argv[n++] = (char *)bin;
     argv[n++] = "serve";
@@ -176,6 +176,19 @@ static pid_t spawn(struct fg_test_server *s)
     argv[n++] = log_arg;
     argv[n++] = "--set"; /* tests read one-time codes from DATA_DIR/outbox.jsonl (API.md) */
     argv[n++] = "outbox.sink=file";
+    /* the monitor's "local time" is midday whenever a test runs, so the night-hours risk
+     * feature and the working-hours rules never depend on the clock of the CI machine; a
+     * test that wants the night sets monitor.tz_offset_minutes itself (later --set wins) */
+    char tz_arg[64];
+    long utc_hour = (long)((time(NULL) / 3600) % 24);
+    snprintf(tz_arg, sizeof tz_arg, "monitor.tz_offset_minutes=%ld", (12 - utc_hour) * 60);
+    argv[n++] = "--set";
+    argv[n++] = tz_arg;
+    /* every test client is on loopback: the monitor never blocks, locks or steps up because
+     * of what a test does from there (the monitor tests speak for other addresses through
+     * server.trusted_proxies and X-Forwarded-For) */
+    argv[n++] = "--set";
+    argv[n++] = "monitor.allowlist=127.0.0.1,::1";
     for (int i = 0; i < s->nargs; i++)
         argv[n++] = s->args[i];
     argv[n] = NULL;

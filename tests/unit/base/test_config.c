@@ -88,7 +88,7 @@ static void test_table_sane(void **state)
             assert_non_null(e->choices);
         assert_int_equal(e->flags & ~(FG_CFG_SENSITIVE | FG_CFG_IMMUTABLE), 0);
     }
-    assert_int_equal(rows, 36);
+    assert_int_equal(rows, 37);
     assert_true(fg_config_find("keys", "dev_mode")->flags & FG_CFG_IMMUTABLE);
     assert_true(fg_config_find("server", "metrics_token")->flags & FG_CFG_SENSITIVE);
     assert_true(fg_config_find("server", "port")->flags & FG_CFG_IMMUTABLE);

@@ -4,6 +4,10 @@
  * stored — a "pan" key, a card number as a string, inside a longer string, as a bare
  * integer, in an array — and the card number is nowhere in the database file; refusals of
  * malformed types, fields and attributes.
+ * Issue #6: retention (fg_event_prune deletes only the oldest rows before the cutoff, at
+ * most max_rows per call), the investigation query (fg_event_query: each filter, time
+ * bounds, cursor, limits), fg_event_login_target (known answer: "h:" + 16 hex of SHA-256 of
+ * the lower-cased name), fg_event_emit_json and fg_event_token.
  */
 #include "testutil.h"
 
@@ -208,12 +212,210 @@ static void test_refusals(void **state)
     env_free(e);
 }
 
+/* ---- issue #6: retention, query, helpers ----------------------------------------------- */
+
+struct prune {
+    int64_t cutoff;
+    unsigned max;
+    int64_t deleted;
+};
+
+static fg_rc prune_fn(fg_conn *c, void *arg)
+{
+    struct prune *p = arg;
+    return fg_event_prune(c, p->cutoff, p->max, &p->deleted);
+}
+
+/* MON-1 retention: the oldest first, only before the cutoff, in batches. */
+static void test_prune(void **state)
+{
+    (void)state;
+    struct env *e = env_new("event_prune");
+    for (int i = 1; i <= 10; i++)
+        assert_int_equal(emit(e, "login.failed", NULL, i * 1000), FG_OK);
+    struct prune p = {.cutoff = 5500, .max = 3}; /* 5 rows are older: 1000..5000 */
+    assert_int_equal(fg_store_write(e->store, prune_fn, &p), FG_OK);
+    assert_int_equal(p.deleted, 3);
+    struct seen s = scan(e, 0, 16);
+    assert_int_equal(s.n, 7);
+    assert_int_equal(s.time[0], 4000); /* the three oldest went first */
+    assert_int_equal(fg_store_write(e->store, prune_fn, &p), FG_OK);
+    assert_int_equal(p.deleted, 2); /* fewer than max: done */
+    assert_int_equal(fg_store_write(e->store, prune_fn, &p), FG_OK);
+    assert_int_equal(p.deleted, 0);
+    s = scan(e, 0, 16);
+    assert_int_equal(s.n, 5);
+    assert_int_equal(s.time[0], 6000);
+    assert_int_equal(s.time[4], 10000);
+    p.max = 0;
+    assert_int_equal(fg_store_write(e->store, prune_fn, &p), FG_ERR_INVALID);
+    p.max = FG_EVENT_PRUNE_BATCH_MAX + 1;
+    assert_int_equal(fg_store_write(e->store, prune_fn, &p), FG_ERR_INVALID);
+    /* seq keeps growing after a prune (AUTOINCREMENT): a consumer's cursor stays valid */
+    int64_t last = s.seq[4];
+    assert_int_equal(emit(e, "login.failed", NULL, 11000), FG_OK);
+    s = scan(e, last, 16);
+    assert_int_equal(s.n, 1);
+    assert_true(s.seq[0] > last);
+    env_free(e);
+}
+
+struct ev_full {
+    struct fg_event ev;
+    json_t *attrs;
+    int64_t now;
+};
+
+static fg_rc emit_json_fn(fg_conn *c, void *arg)
+{
+    struct ev_full *x = arg;
+    return fg_event_emit_json(c, &x->ev, x->attrs, x->now);
+}
+
+static void put(struct env *e, const char *type, const char *actor, const char *ip,
+                const char *otype, const char *oid, json_t *attrs, int64_t now)
+{
+    struct ev_full x = {.ev = {.type = type,
+                               .actor_id = actor,
+                               .source_ip = ip,
+                               .object_type = otype,
+                               .object_id = oid},
+                        .attrs = attrs,
+                        .now = now};
+    assert_int_equal(fg_store_write(e->store, emit_json_fn, &x), FG_OK);
+}
+
+static struct seen query(struct env *e, const struct fg_event_query *q)
+{
+    struct seen s;
+    memset(&s, 0, sizeof s);
+    fg_conn *c = NULL;
+    assert_int_equal(fg_store_read_acquire(e->store, &c), FG_OK);
+    assert_int_equal(fg_event_query(c, q, seen_fn, &s), FG_OK);
+    fg_store_read_release(e->store, c);
+    return s;
+}
+
+/* GET /v1/events underneath (MON-1, INC-2): each filter and the cursor. */
+static void test_query(void **state)
+{
+    (void)state;
+    struct env *e = env_new("event_query");
+    put(e, "login.failed", "anonymous", "203.0.113.9", NULL, NULL,
+        json_pack("{s:s, s:s}", "target", "h:0011223344556677", "result", "bad"), 1000);
+    put(e, "login.failed", "u_1", "203.0.113.9", "user", "u_1",
+        json_pack("{s:s, s:s}", "user", "u_1", "result", "bad"), 2000);
+    put(e, "transfer.committed", "u_2", "198.51.100.7", "account", "acc_1",
+        json_pack("{s:s, s:s, s:s, s:I}", "from", "acc_1", "to", "acc_2", "customer", "cus_1",
+                  "amount", (json_int_t)500),
+        3000);
+    put(e, "statement.read", "u_3", "10.0.0.1", "account", "acc_2",
+        json_pack("{s:s, s:s, s:I}", "account", "acc_2", "customer", "cus_2", "rows",
+                  (json_int_t)50),
+        4000);
+    put(e, "role.granted", "u_3", "10.0.0.1", "user", "u_1", json_pack("{s:s}", "user", "u_1"),
+        5000);
+    struct fg_event_query q = {.limit = 10};
+    struct seen s = query(e, &q);
+    assert_int_equal(s.n, 5);
+    q.type = "login.failed";
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    q.type = NULL;
+    q.ip = "203.0.113.9";
+    assert_int_equal(query(e, &q).n, 2);
+    q.ip = NULL;
+    q.user = "u_1"; /* the actor, the object and attrs.user */
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.type[1], "role.granted");
+    q.user = "u_3"; /* as the actor */
+    assert_int_equal(query(e, &q).n, 2);
+    q.user = NULL;
+    q.account = "acc_2"; /* attrs.to of the transfer, the object of the statement read */
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.type[0], "transfer.committed");
+    assert_string_equal(s.type[1], "statement.read");
+    q.account = NULL;
+    q.customer = "cus_1";
+    s = query(e, &q);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.type[0], "transfer.committed");
+    q.customer = NULL;
+    q.since_ms = 2000;
+    q.until_ms = 4000; /* [since, until) */
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.time[0], 2000);
+    assert_int_equal(s.time[1], 3000);
+    q.since_ms = q.until_ms = 0;
+    q.limit = 2; /* paging by seq */
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    q.after_seq = s.seq[1];
+    s = query(e, &q);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.time[0], 3000);
+    q.type = "no.such";
+    assert_int_equal(query(e, &q).n, 0);
+    fg_conn *c = NULL;
+    assert_int_equal(fg_store_read_acquire(e->store, &c), FG_OK);
+    struct seen dummy;
+    q.limit = 0;
+    assert_int_equal(fg_event_query(c, &q, seen_fn, &dummy), FG_ERR_INVALID);
+    q.limit = FG_EVENT_QUERY_MAX + 1;
+    assert_int_equal(fg_event_query(c, &q, seen_fn, &dummy), FG_ERR_INVALID);
+    q.limit = 1;
+    q.since_ms = -1;
+    assert_int_equal(fg_event_query(c, &q, seen_fn, &dummy), FG_ERR_INVALID);
+    fg_store_read_release(e->store, c);
+    env_free(e);
+}
+
+/* Known answer: SHA-256("alice") =
+ * 2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90. */
+static void test_login_target(void **state)
+{
+    (void)state;
+    assert_int_equal(fg_crypto_init(), FG_OK);
+    char t[FG_EVENT_TARGET_SIZE];
+    assert_int_equal(fg_event_login_target("alice", t), FG_OK);
+    assert_string_equal(t, "h:2bd806c97f0e00af");
+    char u[FG_EVENT_TARGET_SIZE];
+    assert_int_equal(fg_event_login_target("ALICE", u), FG_OK); /* lower-cased first */
+    assert_string_equal(u, t);
+    assert_int_equal(fg_event_login_target("alicf", u), FG_OK);
+    assert_string_not_equal(u, t);
+    assert_int_equal(strlen(u), FG_EVENT_TARGET_SIZE - 1);
+}
+
+static void test_helpers(void **state)
+{
+    (void)state;
+    assert_string_equal(fg_event_token("dev-1", 8), "dev-1");
+    assert_string_equal(fg_event_token("has space", 64), "");
+    assert_string_equal(fg_event_token("toolongvalue", 4), "");
+    assert_string_equal(fg_event_token(NULL, 4), "");
+    assert_string_equal(fg_event_token("caf\xc3\xa9", 64), "");
+    struct env *e = env_new("event_json");
+    put(e, "user.locked", "u_1", "10.0.0.1", "user", "u_1", NULL, 10); /* NULL attrs: {} */
+    put(e, "user.locked", "u_1", "10.0.0.1", "user", "u_1",
+        json_pack("{s:s}", "note", "paid with " PAN), 20); /* still redacted */
+    struct seen s = scan(e, 0, 16);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.attrs[0], "{}");
+    assert_null(strstr(s.attrs[1], "4111"));
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_emit_scan),
-        cmocka_unit_test(test_redaction),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_emit_scan), cmocka_unit_test(test_redaction),
+        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_query),     cmocka_unit_test(test_login_target),
+        cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

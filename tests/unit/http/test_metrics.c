@@ -16,7 +16,7 @@ static void test_render(void **state)
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL, 0}),
         FG_OK);
     struct fg_metrics *m;
     assert_int_equal(fg_metrics_new(r, &m), FG_OK);

@@ -16,16 +16,16 @@ static struct fg_router *make(void)
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/health", FG_PERM_PUBLIC, 0, h, NULL, 0}),
         FG_OK);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"POST", "/v1/things", "things.create", 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"POST", "/v1/things", "things.create", 0, h, NULL, 0}),
         FG_OK);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/things/{id}", "things.read", 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/things/{id}", "things.read", 0, h, NULL, 0}),
         FG_OK);
     assert_int_equal(fg_router_add(r, &(struct fg_route){"POST", "/v1/things/{id}/parts/{part}",
-                                                         "things.update", 0, h, NULL}),
+                                                         "things.update", 0, h, NULL, 0}),
                      FG_OK);
     return r;
 }
@@ -42,17 +42,17 @@ static void test_every_route_declares_permission(void **state)
     (void)state;
     struct fg_router *r;
     assert_int_equal(fg_router_new(&r), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", NULL, 0, h, NULL}),
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", NULL, 0, h, NULL, 0}),
                      FG_ERR_INVALID);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", "", 0, h, NULL}),
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", "/v1/x", "", 0, h, NULL, 0}),
                      FG_ERR_INVALID);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, NULL, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, NULL, NULL, 0}),
         FG_ERR_INVALID);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}), FG_OK);
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL, 0}), FG_OK);
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/x", FG_PERM_PUBLIC, 0, h, NULL, 0}),
         FG_ERR_CONFLICT);
     assert_int_equal(fg_router_count(r), 1);
     fg_router_free(r);
@@ -67,7 +67,7 @@ static void test_bad_patterns(void **state)
                          "/v1/{", "/v1/{}", "/v1/a{b}", "/v1/{id"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(
-            fg_router_add(r, &(struct fg_route){"GET", bad[i], FG_PERM_PUBLIC, 0, h, NULL}),
+            fg_router_add(r, &(struct fg_route){"GET", bad[i], FG_PERM_PUBLIC, 0, h, NULL, 0}),
             FG_ERR_INVALID);
     fg_router_free(r);
 }
@@ -145,11 +145,11 @@ static void test_limits(void **state)
     for (unsigned i = 0; i < FG_HTTP_ROUTES_MAX; i++) {
         snprintf(pats[i], sizeof pats[i], "/v1/r%u", i);
         assert_int_equal(
-            fg_router_add(r, &(struct fg_route){"GET", pats[i], FG_PERM_PUBLIC, 0, h, NULL}),
+            fg_router_add(r, &(struct fg_route){"GET", pats[i], FG_PERM_PUBLIC, 0, h, NULL, 0}),
             FG_OK);
     }
     assert_int_equal(
-        fg_router_add(r, &(struct fg_route){"GET", "/v1/one-more", FG_PERM_PUBLIC, 0, h, NULL}),
+        fg_router_add(r, &(struct fg_route){"GET", "/v1/one-more", FG_PERM_PUBLIC, 0, h, NULL, 0}),
         FG_ERR_LIMIT);
     /* a path over FG_HTTP_PATH_MAX never matches */
     char longpath[FG_HTTP_PATH_MAX + 16];
@@ -168,7 +168,7 @@ static void test_limits(void **state)
     }
     fg_router_free(r);
     assert_int_equal(fg_router_new(&r), FG_OK);
-    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", deep, FG_PERM_PUBLIC, 0, h, NULL}),
+    assert_int_equal(fg_router_add(r, &(struct fg_route){"GET", deep, FG_PERM_PUBLIC, 0, h, NULL, 0}),
                      FG_ERR_INVALID);
     fg_router_free(r);
 }
