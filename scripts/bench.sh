@@ -84,9 +84,35 @@ kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true
 
 # ---- further benchmarks add themselves here: every bench_* program but bench_writer -------
 for b in "$build"/bench_*; do
-  case "$(basename "$b")" in bench_writer|bench_argon2|bench_transfers) continue ;; esac
+  case "$(basename "$b")" in bench_writer|bench_argon2|bench_transfers|bench_alerts) continue ;; esac
   [ -x "$b" ] && "$b" --seconds "$secs" "$work" >> "$results"
 done
+
+# ==== BEGIN monitoring (issue #6; bench/bench_monitor.c, bench/bench_alerts.c, bench_fail2ban.sh)
+# (a) bench_monitor (run by the bench_* loop above): rule engine events/s on one core with the
+#     shipped pack (goal >= 1 M/s); assess_transfer / assess_login p50/p99 (goal p99 <= 20 us).
+# (b) bench_alerts: event-commit-to-alert latency through a real server (plain HTTP, loopback,
+#     keys.dev_mode, trusted proxy 127.0.0.1): 4 client threads send 5 failed logins from each
+#     of $FG_BENCH_ALERT_ADDRESSES (default 2000) X-Forwarded-For addresses, for at most
+#     $FG_BENCH_ALERT_SECONDS (default 180); auth.bruteforce.ip fires at each 5th failure and
+#     blocks the address; p50/p99 from the server's finguard_monitor_alert_latency_ms histogram
+#     (bucket upper bounds). Goal: p99 <= 5 ms.
+# (c) bench_fail2ban.sh: fail2ban-regex (stock sshd filter) vs `finguard events replay --decoder
+#     sshd` over the same synthetic auth log ($FG_BENCH_LOG_LINES, default 200000 lines).
+#     Goal: >= 100x lines/s and the same brute-force sources.
+# A failure here is reported (after the table) but does not stop the other benchmarks.
+mon_failed=0
+if ! "$build/bench_alerts" --seconds "${FG_BENCH_ALERT_SECONDS:-180}" \
+     --addresses "${FG_BENCH_ALERT_ADDRESSES:-2000}" "$work" >> "$results"; then
+  echo "bench: *** bench_alerts FAILED (see above) ***" >&2
+  mon_failed=1
+fi
+if ! "$root/scripts/bench_fail2ban.sh" "$build" "${FG_BENCH_LOG_LINES:-200000}" "$work" \
+     >> "$results"; then
+  echo "bench: *** bench_fail2ban.sh FAILED (see above) ***" >&2
+  mon_failed=1
+fi
+# ==== END monitoring ===========================================================================
 
 # ==== BEGIN secured transfers vs pgbench TPC-B (issue #5; bench/bench_transfers.c, scripts/bench_pgbench.sh)
 # finguard: 64 client threads, one keep-alive TLS connection each, signed POST /v1/transfers
@@ -233,13 +259,26 @@ ratio("finguard_health_https_rps", "nginx_static_https_rps", "health_vs_nginx_ht
 ratio("transfers_per_s", "pgbench_tpcb_tps", "transfers_vs_pgbench_tpcb_ratio (goal >= 3)")
 if "transfer_p99_ms" in rows:
     rows["transfer_p99_ms (goal <= 10)"] = rows["transfer_p99_ms"]; order.append("transfer_p99_ms (goal <= 10)")
+# issue #6 (bench_monitor, bench_alerts, bench_fail2ban.sh): goal rows
+for k, goal in (("monitor_engine_events_per_s", ">= 1000000"), ("risk_assess_transfer_p99_us", "<= 20"),
+                ("risk_assess_login_p99_us", "<= 20"), ("alert_latency_p99_ms", "<= 5"),
+                ("replay_vs_fail2ban_ratio", ">= 100"), ("replay_same_alerts", "1 = same alerts")):
+    if k in rows:
+        rows[f"{k} (goal {goal})"] = rows[k]; order.append(f"{k} (goal {goal})")
 print("| benchmark | value | unit |")
 print("|---|---:|---|")
 for k in order:
     v, u = rows[k]
     print(f"| {k} | {v:,.2f} | {u} |" if v < 100 else f"| {k} | {v:,.0f} | {u} |")
+if "replay_same_alerts" in rows:
+    print("\nfail2ban-regex vs finguard events replay, brute-force sources: same alerts: %s" %
+          ("yes" if rows["replay_same_alerts"][0] == 1 else "NO"))
 PY
 
+if [ "$mon_failed" -ne 0 ]; then
+  echo "bench: *** a monitoring benchmark (bench_alerts / bench_fail2ban.sh) FAILED (see above) ***" >&2
+  [ "$tx_failed" -ne 0 ] || exit 1
+fi
 if [ "$tx_failed" -ne 0 ]; then
   echo "bench: *** secured transfers vs pgbench FAILED (see above) ***" >&2
   exit 1

@@ -9,10 +9,12 @@
  * open the store and the lifecycle service, unseal with k shares from stdin (fg_sys_unseal
  * arms the audit log; the CLI appends the "sys.unseal" record itself, as the HTTP route
  * does), and call fg_sys_keys_rotate / fg_sys_keys_destroy, which write the key change and
- * its "keys.rotate" / "keys.destroy" record in one transaction. fg_sys_shutdown then
- * appends "sys.seal" and a checkpoint. A destroy additionally needs two custodians: the
- * first two share lines are their confirmation and must be distinct shares (the keys
- * module checks the indexes); reading continues until the threshold is reached too.
+ * its "keys.rotate" / "keys.destroy" record in one transaction, with the key.rotated /
+ * key.destroyed event (docs/events.md); the unseal and seal records carry sys.unsealed /
+ * sys.sealed the same way. fg_sys_shutdown then appends "sys.seal" and a checkpoint. A
+ * destroy additionally needs two custodians: the first two share lines are their
+ * confirmation and must be distinct shares (the keys module checks the indexes); reading
+ * continues until the threshold is reached too.
  * A development-mode instance (keys.dev_mode with DIR/dev-root.key) unseals from its key
  * file, so rotate reads nothing there; destroy still reads the two confirmation lines.
  */
@@ -242,7 +244,7 @@ static int unseal(const struct keys_args *a, fg_store *store, struct fg_sys *sys
     struct fg_audit_record rec;
     fg_rc rc = fg_sys_unseal_record(sys, &actor->who, "cli_shares", &rec);
     if (rc == FG_OK)
-        rc = fg_audit_write(store, fg_audit_record_only, NULL, &rec);
+        rc = fg_audit_write(store, fg_sys_record_event_intent, &rec, &rec); /* + sys.unsealed */
     if (rc)
         return fg_cli_fail(a->cmd, "cannot audit the unseal: %s", fg_rc_str(rc));
     return 0;

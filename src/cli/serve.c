@@ -286,6 +286,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
         return 1;
     }
     app.fields = fields;
+    fg_cli_config_event_start(cfg, sys, store); /* config.changed, now or at the first unseal */
     if (watch_start(cfg, sys, &app) != 0) {
         fg_fields_free(fields);
         fg_limits_free(limits);

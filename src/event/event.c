@@ -276,8 +276,9 @@ fg_rc fg_event_scan(fg_conn *c, int64_t after_seq, unsigned limit, fg_event_fn f
 fg_rc fg_event_emit_json(fg_conn *c, const struct fg_event *e, json_t *attrs, int64_t now_ms)
 {
     assert(c != NULL && e != NULL);
-    char *text = json_dumps(attrs != NULL ? attrs : json_object(), JSON_COMPACT);
-    json_decref(attrs);
+    json_t *obj = attrs != NULL ? attrs : json_object();
+    char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
     if (text == NULL)
         return FG_ERR_NOMEM;
     struct fg_event ev = *e;
@@ -324,6 +325,10 @@ fg_rc fg_event_login_target(const char *username, char out[FG_EVENT_TARGET_SIZE]
         rc = fg_hex_encode(digest, TARGET_HEX / 2, hex, sizeof hex);
     if (rc != FG_OK)
         return FG_ERR_CRYPTO;
+    /* nibbles as the letters a..p, not hex: a run of 13+ digits in hex text would look like a
+     * card number to the event redactor and become "[redacted]", merging unrelated targets */
+    for (size_t i = 0; i < TARGET_HEX; i++)
+        hex[i] = (char)('a' + (hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10));
     out[0] = 'h';
     out[1] = ':';
     memcpy(out + 2, hex, TARGET_HEX);

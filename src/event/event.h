@@ -19,7 +19,7 @@
  * fg_event_prune once a day, in bounded batches, on the writer.
  *
  * Names never hold a typed login name of someone unknown: fg_event_login_target turns a
- * username that matches no user into "h:" + 16 hex digits of its SHA-256, because people
+ * username that matches no user into "h:" + 16 letters a-p (the nibbles of its SHA-256), because people
  * type passwords into the user field (docs/events.md).
  *
  * Threads: runs on the thread holding `c` (emit, prune: the writer inside an intent;
@@ -52,7 +52,7 @@
 #define FG_EVENT_QUERY_MAX 500u
 /* Rows one prune call deletes at most (one intent must stay short). */
 #define FG_EVENT_PRUNE_BATCH_MAX 100000u
-/* "h:" + 16 hex digits + NUL. */
+/* "h:" + 16 letters a-p + NUL. */
 #define FG_EVENT_TARGET_SIZE 19u
 
 /* An event. Every member but type may be NULL (stored as ""); attrs_json NULL → "{}".
@@ -91,7 +91,7 @@ struct fg_event fg_event_of_record(const struct fg_audit_record *rec, const char
 const char *fg_event_token(const char *s, size_t max);
 
 /* The attrs.target of a login attempt whose username matches no user: "h:" + the first 16
- * hex digits of SHA-256(lower-case username). Never the name itself (people type passwords
+ * nibbles of SHA-256(lower-case username) written as the letters a..p. Never the name itself (people type passwords
  * into the user field). FG_ERR_CRYPTO if hashing fails. */
 FG_MUST_CHECK fg_rc fg_event_login_target(const char *username, char out[FG_EVENT_TARGET_SIZE]);
 

@@ -20,8 +20,9 @@
  * of its record: login.succeeded / login.failed (result bad, locked, throttled, expired, and
  * blocked for a source the per-source limit refuses — that refusal already writes its
  * record), user.locked when a failure locks the user, password.changed. A username that
- * matches no user is never stored: the record and the event name it "h:" + 16 hex digits of
- * its SHA-256 (fg_event_login_target) — people type passwords into the user field.
+ * matches no user is never stored: the record and the event name it "h:" + 16 letters a..p
+ * (the nibbles of its SHA-256, fg_event_login_target) — people type passwords into the user
+ * field.
  *
  * Activation (iam/activate.h): the same per-source limits, the policy and Argon2id on the
  * hashing pool, then one intent that verifies the code and sets the password, with the

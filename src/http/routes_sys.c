@@ -112,7 +112,7 @@ static void init_job_free(struct init_job *job)
 static fg_rc init_intent(fg_conn *conn, void *arg)
 {
     struct init_job *job = arg;
-    fg_rc rc = fg_keys_op_intent(conn, fg_sys_init_arg(job->init));
+    fg_rc rc = fg_sys_init_intent(conn, job->init); /* keyring + sys.initialized event */
     if (rc == FG_OK && job->iam != NULL) /* the instance never exists without its admin */
         rc = fg_iam_first_admin_insert(conn, job->admin_hash, job->admin_id);
     return rc;
@@ -299,6 +299,12 @@ static void reply_progress(struct fg_call *c, const struct fg_keys_state *st)
                             (json_int_t)st->progress, "threshold", (json_int_t)st->threshold));
 }
 
+/* The "sys.unseal" record's intent: its sys.unsealed event (docs/events.md). */
+static fg_rc unseal_intent(fg_conn *conn, void *arg)
+{
+    return fg_sys_record_event(conn, &((struct unseal_job *)arg)->record);
+}
+
 static void unseal_recorded(struct fg_call *c, void *arg, fg_rc rc)
 {
     struct unseal_job *job = arg;
@@ -349,8 +355,7 @@ static void unseal_done(struct fg_call *c, void *arg, fg_rc rc)
     struct fg_audit_actor who;
     fg_call_actor(c, &who);
     if (fg_sys_unseal_record(job->sys, &who, "shares", &job->record) != FG_OK ||
-        fg_call_write_record(c, fg_audit_record_only, job, &job->record, unseal_recorded) !=
-            FG_OK) {
+        fg_call_write_record(c, unseal_intent, job, &job->record, unseal_recorded) != FG_OK) {
         if (!fg_call_answered(c))
             reply_progress(c, &job->st);
         unseal_free(job);
@@ -398,6 +403,12 @@ struct seal_job {
     size_t own; /* hand-offs that are this seal's own (1 on a worker, 0 detached) */
     struct fg_audit_record record;
 };
+
+/* The "sys.seal" record's intent: its sys.sealed event (docs/events.md). */
+static fg_rc seal_intent(fg_conn *conn, void *arg)
+{
+    return fg_sys_record_event(conn, &((struct seal_job *)arg)->record);
+}
 
 static fg_rc seal_work(void *arg)
 {
@@ -474,7 +485,7 @@ static void sys_seal(struct fg_call *c)
     job->sys = fg_call_app(c)->sys;
     job->iam = fg_call_app(c)->iam;
     job->inflight = fg_call_inflight_counter(c);
-    if (fg_call_write_record(c, fg_audit_record_only, job, &job->record, seal_recorded) != FG_OK)
+    if (fg_call_write_record(c, seal_intent, job, &job->record, seal_recorded) != FG_OK)
         free(job);
 }
 

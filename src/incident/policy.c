@@ -74,7 +74,7 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
         return FG_ERR_NOMEM;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     enum st st = ROOT_START;
-    int bad = 0, seen_profiles = 0, stream_done = 0;
+    int bad = 0, fatal = 0, seen_profiles = 0, stream_done = 0; /* fatal: the parse is lost */
     char field[16] = "";
     int have[3] = {0, 0, 0};
     struct fg_incident_profile *cur = NULL;
@@ -82,7 +82,7 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
             err(errors, parser.problem_mark.line, "YAML syntax error");
-            bad = 1;
+            bad = fatal = 1;
             break;
         }
         size_t line = ev.start_mark.line;
@@ -109,7 +109,7 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
                 st = FIELD_KEY;
             else {
                 err(errors, line, "unexpected mapping");
-                bad = 1;
+                bad = fatal = 1;
             }
             break;
         case YAML_MAPPING_END_EVENT:
@@ -124,14 +124,14 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
             } else if (st == ROOT_KEY) {
                 st = DONE;
             } else {
-                bad = 1;
+                bad = fatal = 1;
             }
             break;
         case YAML_SCALAR_EVENT:
             if (st == ROOT_KEY) {
                 if (strcmp(sv, "profiles") != 0 || seen_profiles) {
                     err(errors, line, "unknown or repeated key (expected profiles)");
-                    bad = 1;
+                    bad = fatal = 1; /* what follows cannot be read as profiles */
                 }
                 seen_profiles = 1;
                 st = PROFILES_START;
@@ -146,7 +146,7 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
                     err(errors, line, "too many profiles");
                     bad = 1;
                 }
-                if (!bad) {
+                if (!bad) { /* after any error, later profiles are only checked */
                     cur = &out->profiles[out->nprofiles++];
                     memset(cur, 0, sizeof *cur);
                     memcpy(cur->name, sv, strlen(sv) + 1);
@@ -178,6 +178,7 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
                     bad = 1;
                 } else if (errno || end == sv || *end || v < 1 || v > FG_INCIDENT_DEADLINE_H_MAX) {
                     err(errors, line, "hours must be an integer 1..8784");
+                    have[idx] = 1; /* present: no second error for "missing" */
                     bad = 1;
                 } else if (cur) {
                     have[idx] = 1;
@@ -191,16 +192,16 @@ fg_rc fg_incident_policy_parse(const char *text, size_t len, const char *default
                 st = FIELD_KEY;
             } else {
                 err(errors, line, "unexpected value");
-                bad = 1;
+                bad = fatal = 1;
             }
             break;
         default:
             err(errors, line, "unexpected YAML (sequences are not used here)");
-            bad = 1;
+            bad = fatal = 1;
             break;
         }
         yaml_event_delete(&ev);
-        if (bad)
+        if (fatal)
             break;
     }
     yaml_parser_delete(&parser);

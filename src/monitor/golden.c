@@ -363,7 +363,8 @@ fg_rc fg_golden_load_dir(const char *dir, struct fg_golden_set **out, struct fg_
         n++;
     }
     closedir(d);
-    qsort(paths, n, sizeof paths[0], cmp_str);
+    if (n > 1)
+        qsort(paths, n, sizeof paths[0], cmp_str);
     size_t nread = 0;
     for (; rc == FG_OK && nread < n; nread++) {
         FILE *f = fopen(paths[nread], "rb");

@@ -134,7 +134,8 @@ static int cmp_error(const void *a, const void *b)
 /* The file's errors, by line, into the caller's buffer. */
 static void flush_errors(struct load *ld)
 {
-    qsort(ld->pend, ld->npend, sizeof *ld->pend, cmp_error);
+    if (ld->npend > 1) /* qsort with NULL and 0 is undefined behaviour */
+        qsort(ld->pend, ld->npend, sizeof *ld->pend, cmp_error);
     for (size_t i = 0; i < ld->npend; i++) {
         if (ld->errors != NULL &&
             fg_buf_appendf(ld->errors, "%s:%d: %s\n", ld->file, ld->pend[i].line,
@@ -1055,7 +1056,8 @@ fg_rc fg_rules_load_default(const char *dir, struct fg_rules **out, struct fg_bu
         n++;
     }
     closedir(d);
-    qsort(paths, n, sizeof paths[0], cmp_str);
+    if (n > 1)
+        qsort(paths, n, sizeof paths[0], cmp_str);
     if (rc == FG_OK)
         rc = fg_rules_load_files((const char *const *)paths, n, out, errors);
     for (size_t i = 0; i < n; i++)

@@ -9,6 +9,9 @@
  * copies what it keeps, and the keyset is wiped at once. For initialisation the keys come
  * from the pending keyring op instead (fg_keys_op_key), so the "sys.init" record is MAC'd
  * with keys that commit in the same transaction.
+ *
+ * Every lifecycle and key record carries its security event in the same intent
+ * (fg_sys_record_event; docs/events.md): the intents here call it after their change.
  */
 #include "sys/sys.h"
 
@@ -21,7 +24,9 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "crypto/crypto.h"
+#include "event/event.h"
 #include "notify/outbox.h"
 #include "protect/protect.h"
 
@@ -36,12 +41,14 @@ struct fg_sys {
     char anchor[FG_PATH_MAX];
     uint32_t checkpoint_records;
     int64_t checkpoint_interval_ms;
-    unsigned failed_unseals;  /* since the last unseal; reported in its record */
-    struct fg_outbox *outbox; /* chained behind the audit hooks, or NULL */
-    _Atomic int sealing;      /* seal on command in progress: the gate is closed */
-    struct fg_store_hooks chain;         /* audit (+ outbox): what the wrapper calls first */
-    void (*on_commit)(void *ctx);        /* the commit listener (the monitor), or NULL */
+    unsigned failed_unseals;      /* since the last unseal; reported in its record */
+    struct fg_outbox *outbox;     /* chained behind the audit hooks, or NULL */
+    _Atomic int sealing;          /* seal on command in progress: the gate is closed */
+    struct fg_store_hooks chain;  /* audit (+ outbox): what the wrapper calls first */
+    void (*on_commit)(void *ctx); /* the commit listener (the monitor), or NULL */
     void *on_commit_ctx;
+    void (*on_unseal)(void *ctx); /* the unseal listener (config.changed), or NULL */
+    void *on_unseal_ctx;
 };
 
 /* The hooks the store runs: the chain, then the commit listener after each commit. */
@@ -105,6 +112,14 @@ void fg_sys_set_commit_listener(struct fg_sys *sys, void (*fn)(void *ctx), void 
     pthread_mutex_unlock(&sys->mu);
 }
 
+void fg_sys_set_unseal_listener(struct fg_sys *sys, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&sys->mu);
+    sys->on_unseal = fn;
+    sys->on_unseal_ctx = ctx;
+    pthread_mutex_unlock(&sys->mu);
+}
+
 void fg_sys_set_outbox(struct fg_sys *sys, struct fg_outbox *ob)
 {
     pthread_mutex_lock(&sys->mu);
@@ -119,6 +134,48 @@ struct fg_sys_init {
     fg_audit_log *log; /* armed with the pending keys */
     struct fg_audit_record record;
 };
+
+/* ---- lifecycle events -------------------------------------------------------------- */
+
+/* Record action → event name (docs/events.md). */
+static const struct {
+    const char *action, *event;
+} record_events[] = {
+    {"sys.init", "sys.initialized"}, {"sys.unseal", "sys.unsealed"},    {"sys.seal", "sys.sealed"},
+    {"keys.rotate", "key.rotated"},  {"keys.destroy", "key.destroyed"},
+};
+
+fg_rc fg_sys_record_event(fg_conn *conn, const struct fg_audit_record *rec)
+{
+    assert(conn != NULL && rec != NULL);
+    for (size_t i = 0; i < sizeof record_events / sizeof record_events[0]; i++) {
+        if (strcmp(rec->action, record_events[i].action) != 0)
+            continue;
+        struct fg_event e =
+            fg_event_of_record(rec, record_events[i].event, rec->object_type, rec->object_id);
+        e.attrs_json = rec->details; /* redacted JSON: suite, counts, method, purpose, version */
+        return fg_event_emit(conn, &e, fg_time_wall_ms());
+    }
+    return FG_ERR_INVALID;
+}
+
+fg_rc fg_sys_record_event_intent(fg_conn *conn, void *rec)
+{
+    return fg_sys_record_event(conn, rec);
+}
+
+/* A keyring op and its record: the change, then the record's event. */
+struct keys_op_job {
+    struct fg_keys_op *op;
+    const struct fg_audit_record *rec;
+};
+
+static fg_rc keys_op_event_intent(fg_conn *conn, void *arg)
+{
+    const struct keys_op_job *job = arg;
+    fg_rc rc = fg_keys_op_intent(conn, job->op);
+    return rc != FG_OK ? rc : fg_sys_record_event(conn, job->rec);
+}
 
 /* ---- keysets ----------------------------------------------------------------------- */
 
@@ -317,7 +374,7 @@ static fg_rc dev_start(struct fg_sys *sys)
     struct fg_audit_actor who = {.actor_id = "system", .actor_role = "system"};
     rc = fg_sys_unseal_record(sys, &who, "dev_key_file", &rec);
     if (rc == FG_OK)
-        rc = fg_audit_write(sys->store, fg_audit_record_only, NULL, &rec);
+        rc = fg_audit_write(sys->store, fg_sys_record_event_intent, &rec, &rec);
     return rc;
 }
 
@@ -368,7 +425,7 @@ void fg_sys_shutdown(struct fg_sys *sys)
     if (rc == FG_OK)
         rc = fg_audit_record_details(&rec, "{\"reason\":\"shutdown\"}", 21);
     if (rc == FG_OK)
-        rc = fg_audit_write(sys->store, fg_audit_record_only, NULL, &rec);
+        rc = fg_audit_write(sys->store, fg_sys_record_event_intent, &rec, &rec);
     if (rc == FG_OK)
         rc = fg_audit_checkpoint_now(sys->store, sys->audit);
     if (rc)
@@ -526,6 +583,13 @@ void *fg_sys_init_arg(struct fg_sys_init *init)
     return init->op;
 }
 
+fg_rc fg_sys_init_intent(fg_conn *conn, void *arg)
+{
+    struct fg_sys_init *init = arg;
+    fg_rc rc = fg_keys_op_intent(conn, init->op);
+    return rc != FG_OK ? rc : fg_sys_record_event(conn, &init->record);
+}
+
 struct fg_audit_record *fg_sys_init_record(struct fg_sys_init *init)
 {
     return &init->record;
@@ -579,8 +643,7 @@ fg_rc fg_sys_init(struct fg_sys *sys, enum fg_suite suite, unsigned shares, unsi
     fg_rc rc = fg_sys_init_prepare(sys, suite, shares, threshold, who, &init, problem);
     if (rc)
         return rc;
-    rc = fg_audit_write(sys->store, fg_keys_op_intent, fg_sys_init_arg(init),
-                        fg_sys_init_record(init));
+    rc = fg_audit_write(sys->store, fg_sys_init_intent, init, fg_sys_init_record(init));
     rc = fg_sys_init_finish(sys, init, rc, problem);
     for (unsigned i = 0; rc == FG_OK && i < fg_sys_init_share_count(init); i++)
         snprintf(share_text[i], FG_KEYS_SHARE_TEXT_MAX, "%s", fg_sys_init_share(init, i));
@@ -608,7 +671,11 @@ fg_rc fg_sys_unseal(struct fg_sys *sys, const char *share_text, struct fg_keys_s
         else
             fg_keys_seal(sys->keys); /* no audit, no service */
     }
+    void (*on_unseal)(void *) = *just_unsealed ? sys->on_unseal : NULL;
+    void *on_unseal_ctx = sys->on_unseal_ctx;
     pthread_mutex_unlock(&sys->mu);
+    if (on_unseal != NULL)
+        on_unseal(on_unseal_ctx); /* may write: the audit log is armed */
     return rc;
 }
 
@@ -630,7 +697,7 @@ fg_rc fg_sys_unseal_record(struct fg_sys *sys, const struct fg_audit_actor *who,
 
 /* ---- key changes -------------------------------------------------------------------------- */
 
-/* Run a prepared keyring op with its record as one intent, then publish it. */
+/* Run a prepared keyring op with its record and event as one intent, then publish it. */
 static fg_rc run_keys_op(struct fg_sys *sys, struct fg_keys_op *op, struct fg_audit_record *rec,
                          const char **problem)
 {
@@ -638,7 +705,8 @@ static fg_rc run_keys_op(struct fg_sys *sys, struct fg_keys_op *op, struct fg_au
         fg_keys_op_free(op);
         return FG_ERR_SEALED; /* no audit log, no key change */
     }
-    fg_rc rc = fg_audit_write(sys->store, fg_keys_op_intent, op, rec);
+    struct keys_op_job job = {.op = op, .rec = rec};
+    fg_rc rc = fg_audit_write(sys->store, keys_op_event_intent, &job, rec);
     if (rc == FG_OK)
         rc = fg_keys_op_commit(sys->keys, op);
     else if (problem != NULL && fg_keys_op_problem(op) != NULL)

@@ -11,6 +11,16 @@
  * same transaction. Initialisation arms the audit log with the *pending* keyring, so the
  * "sys.init" record is MAC'd and committed in the very transaction that creates the keys.
  *
+ * Events (issue #6, MON-1; docs/events.md): every lifecycle and key record gets its security
+ * event in the intent that carries it, so both commit or vanish together: "sys.init" →
+ * sys.initialized, "sys.unseal" → sys.unsealed, "sys.seal" → sys.sealed, "keys.rotate" →
+ * key.rotated, "keys.destroy" → key.destroyed; actor, source address and device are the
+ * record's, attrs are the record's details (suite, custodians, threshold, method,
+ * failed_attempts, reason, purpose, version — never key material). The functions here write
+ * them for their own records; callers that write such a record themselves (the HTTP routes,
+ * the CLI) use fg_sys_record_event / fg_sys_init_intent. Refusals (denied records) are not
+ * events.
+ *
  * Development mode (keys.dev_mode): an uninitialised instance is initialised at start with
  * one share (suite intl), the root key is kept in DATA_DIR/dev-root.key, and every start
  * unseals from it — logged as a warning each time. Configuration validation confines it
@@ -79,8 +89,12 @@ struct fg_sys_init;
 FG_MUST_CHECK fg_rc fg_sys_init_prepare(struct fg_sys *sys, enum fg_suite suite, unsigned shares,
                                         unsigned threshold, const struct fg_audit_actor *who,
                                         struct fg_sys_init **out, const char **problem);
-/* Submit with: fn = fg_keys_op_intent, arg = fg_sys_init_arg(), record = fg_sys_init_record(). */
+/* Submit with: fn = fg_sys_init_intent, arg = init, record = fg_sys_init_record(). */
+/* The keyring op's argument (fg_keys_op_intent), for an intent that writes more than the
+ * keys: call fg_sys_init_intent instead of fg_keys_op_intent, so sys.initialized is written. */
 void *fg_sys_init_arg(struct fg_sys_init *init);
+/* write (intent fn, arg = the struct fg_sys_init): the keyring and the sys.initialized event. */
+FG_MUST_CHECK fg_rc fg_sys_init_intent(fg_conn *conn, void *init);
 struct fg_audit_record *fg_sys_init_record(struct fg_sys_init *init);
 /* After the intent's batch: publish (rc == FG_OK) or disarm (otherwise). Returns rc or the
  * publish error. Never blocks on the database. */
@@ -105,6 +119,20 @@ FG_MUST_CHECK fg_rc fg_sys_unseal(struct fg_sys *sys, const char *share_text,
 /* Fill rec as the "sys.unseal" record (details: failed attempts since the last unseal). */
 FG_MUST_CHECK fg_rc fg_sys_unseal_record(struct fg_sys *sys, const struct fg_audit_actor *who,
                                          const char *how, struct fg_audit_record *rec);
+
+/* ---- lifecycle events --------------------------------------------------------------------- */
+/* write. The event of a lifecycle or key record (see above), inside the intent that carries
+ * rec. FG_ERR_INVALID if rec's action has no event; fg_event_emit's errors. */
+FG_MUST_CHECK fg_rc fg_sys_record_event(fg_conn *conn, const struct fg_audit_record *rec);
+/* The same as an intent fn with arg = the record: fg_audit_write(store,
+ * fg_sys_record_event_intent, &rec, &rec) in place of fg_audit_record_only. */
+FG_MUST_CHECK fg_rc fg_sys_record_event_intent(fg_conn *conn, void *rec);
+
+/* The start-up work that needs the audit log (config.changed, cli/config_event.h): fn(ctx)
+ * runs after every completed unseal by fg_sys_unseal, once the audit log is armed, on the
+ * thread that submitted the last share (a worker or the CLI: it may block on the writer),
+ * without sys's lock. NULL removes it. Set it at start-up, before any unseal can run. */
+void fg_sys_set_unseal_listener(struct fg_sys *sys, void (*fn)(void *ctx), void *ctx);
 
 /* ---- key changes, audited -------------------------------------------------------------------- */
 /* Rotate purpose (unsealed): new active version; "keys.rotate" record in the same

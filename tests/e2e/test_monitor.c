@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bank.h"
 #include "base/time.h"
@@ -128,12 +129,19 @@ static json_t *wait_alert(struct person *officer, const char *rule, const char *
     }
 }
 
+static char siem_path[128]; /* monitor.siem_target=file:… (RFC 5424 lines) */
+static char siem_arg[160];
+
 static int group_setup(void **state)
 {
     (void)state;
+    snprintf(siem_path, sizeof siem_path, "/tmp/fg-siem-%ld.log", (long)getpid());
+    unlink(siem_path);
+    snprintf(siem_arg, sizeof siem_arg, "monitor.siem_target=file:%s", siem_path);
     const char *const args[] = {"--set", "server.trusted_proxies=127.0.0.1",
                                 "--set", "iam.lockout_failures=20",
                                 "--set", "diag.write_probe=true",
+                                "--set", siem_arg,
                                 NULL};
     assert_int_equal(fg_crypto_init(), FG_OK);
     fg_test_server_start(&W.s, args);
@@ -147,6 +155,7 @@ static int group_teardown(void **state)
     bank_staff_free(&W.b);
     int rc = fg_test_server_stop(&W.s);
     fg_test_server_done(&W.s);
+    unlink(siem_path);
     return rc;
 }
 
@@ -295,8 +304,9 @@ static void test_takeover(void **state)
     snprintf(path, sizeof path, "/v1/customers/%s", victim.id);
     snprintf(body, sizeof body, "{\"phone\":\"%s\"}", new_phone);
     struct fg_client_response res;
-    assert_int_equal(fg_client_send_json(teller->c, "PATCH", path, json_loads(body, 0, NULL), &res),
-                     FG_OK);
+    json_t *patch = json_loads(body, 0, NULL);
+    assert_int_equal(fg_client_send_json(teller->c, "PATCH", path, patch, &res), FG_OK);
+    json_decref(patch);
     if (res.status != 202)
         fail_msg("phone change: %ld %s", res.status, res.body);
     char approval[64];
@@ -486,7 +496,20 @@ static void test_audit_rules_metrics(void **state)
     assert_non_null(strstr(res.body, "finguard_monitor_events_total "));
     assert_non_null(strstr(res.body, "finguard_monitor_responses_total{action=\"block_ip\"} "));
     assert_non_null(strstr(res.body, "finguard_risk_assessments_total"));
+    assert_null(strstr(res.body, "finguard_siem_lines_total{fate=\"sent\"} 0\n"));
     fg_client_response_release(&res);
+    /* the alerts went to the SIEM as RFC 5424 lines (monitor.siem_target=file:…) */
+    FILE *f = fopen(siem_path, "r");
+    assert_non_null(f);
+    char line[8192];
+    int seen = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "<", 1) == 0 && strstr(line, " finguard ") != NULL &&
+            strstr(line, "[finguard@32473 ") != NULL &&
+            strstr(line, "rule=\"auth.bruteforce.user\"") != NULL)
+            seen++;
+    fclose(f);
+    assert_true(seen >= 1);
 }
 
 int main(void)

@@ -560,6 +560,11 @@ static void test_shipped_ini(void **state)
     assert_string_equal(cfg.outbox_sink, "file");
     assert_string_equal(defaults.outbox_sink, "none");
     snprintf(cfg.outbox_sink, sizeof cfg.outbox_sink, "%s", defaults.outbox_sink);
+    /* and the second: `make run` trusts loopback's X-Forwarded-For, so the README's tour can
+     * play an attacker from another address (issue #6) */
+    assert_string_equal(cfg.server_trusted_proxies, "127.0.0.1");
+    assert_string_equal(defaults.server_trusted_proxies, "");
+    cfg.server_trusted_proxies[0] = '\0';
     char *a = dump_of(&cfg);
     char *b = dump_of(&defaults);
     assert_string_equal(a, b);
