@@ -355,8 +355,23 @@ static double metric(const char *text, const char *name)
 struct hist {
     double le[BENCH_HIST_BUCKETS]; /* cumulative counts */
     double sum, count;
+    struct hist *detect; /* the detection part (finguard_monitor_detect_latency_ms) or NULL */
     double firings, blocks, failures;
 };
+
+/* The histogram called name (…_bucket{le=…}, _sum, _count) from a /metrics page into h. */
+static void hist_parse(const char *body, const char *name, struct hist *h)
+{
+    char key[128];
+    for (unsigned b = 0; b < BENCH_HIST_BUCKETS; b++) {
+        snprintf(key, sizeof key, "%s_bucket{le=\"%s\"}", name, bucket_le[b]);
+        h->le[b] = metric(body, key);
+    }
+    snprintf(key, sizeof key, "%s_sum", name);
+    h->sum = metric(body, key);
+    snprintf(key, sizeof key, "%s_count", name);
+    h->count = metric(body, key);
+}
 
 static int hist_read(struct fg_client *c, struct hist *h)
 {
@@ -367,14 +382,9 @@ static int hist_read(struct fg_client *c, struct hist *h)
         fg_client_response_release(&res);
         return -1;
     }
-    char name[96];
-    for (unsigned b = 0; b < BENCH_HIST_BUCKETS; b++) {
-        snprintf(name, sizeof name, "finguard_monitor_alert_latency_ms_bucket{le=\"%s\"}",
-                 bucket_le[b]);
-        h->le[b] = metric(res.body, name);
-    }
-    h->sum = metric(res.body, "finguard_monitor_alert_latency_ms_sum");
-    h->count = metric(res.body, "finguard_monitor_alert_latency_ms_count");
+    hist_parse(res.body, "finguard_monitor_alert_latency_ms", h);
+    if (h->detect != NULL)
+        hist_parse(res.body, "finguard_monitor_detect_latency_ms", h->detect);
     h->firings = metric(res.body, "finguard_monitor_firings_total");
     h->blocks = metric(res.body, "finguard_monitor_responses_total{action=\"block_ip\"}");
     h->failures = metric(res.body, "finguard_monitor_response_failures_total");
@@ -513,9 +523,13 @@ int main(int argc, char **argv)
     struct fg_client *mc = client_new(); /* /metrics and the block check, from 127.0.0.1 */
     if (mc == NULL)
         die("cannot create a client");
-    struct hist h0, h1;
+    struct hist h0, h1, d0, d1;
     memset(&h0, 0, sizeof h0);
     memset(&h1, 0, sizeof h1);
+    memset(&d0, 0, sizeof d0);
+    memset(&d1, 0, sizeof d1);
+    h0.detect = &d0;
+    h1.detect = &d1;
     if (hist_read(mc, &h0) != 0)
         die("no finguard_monitor_alert_latency_ms histogram in /metrics");
     fprintf(stderr,
@@ -551,6 +565,10 @@ int main(int argc, char **argv)
         h1.le[b] -= h0.le[b];
     h1.count = count;
     h1.sum -= h0.sum;
+    for (unsigned b = 0; b < BENCH_HIST_BUCKETS; b++)
+        d1.le[b] -= d0.le[b];
+    d1.count -= d0.count;
+    d1.sum -= d0.sum;
     uint64_t errors = atomic_load(&g_early) + atomic_load(&g_other) + atomic_load(&g_transport);
     printf("BENCH alert_addresses %u ips\n", done);
     printf("BENCH alert_failed_logins %llu req\n", (unsigned long long)atomic_load(&g_401));
@@ -561,6 +579,10 @@ int main(int argc, char **argv)
     print_quantile("alert_latency_p99_ms", hist_quantile(&h1, 0.99));
     if (count > 0)
         printf("BENCH alert_latency_mean_ms %.2f ms\n", h1.sum / count);
+    if (d1.count > 0) { /* older servers have no detection histogram: then nothing is printed */
+        print_quantile("alert_detect_p50_ms", hist_quantile(&d1, 0.50));
+        print_quantile("alert_detect_p99_ms", hist_quantile(&d1, 0.99));
+    }
     printf("BENCH alert_blocked_after %u ips\n", blocked);
     printf("BENCH alert_errors %llu count\n", (unsigned long long)errors);
     fflush(stdout);
@@ -577,6 +599,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_alerts: alert latency histogram (ms, per bucket):");
     for (unsigned b = 0; b < BENCH_HIST_BUCKETS; b++)
         fprintf(stderr, " le%s=%.0f", bucket_le[b], h1.le[b] - (b ? h1.le[b - 1] : 0));
+    fputc('\n', stderr);
+    fprintf(stderr, "bench_alerts: detection part (event to firing found), per bucket:");
+    for (unsigned b = 0; b < BENCH_HIST_BUCKETS; b++)
+        fprintf(stderr, " le%s=%.0f", bucket_le[b], d1.le[b] - (b ? d1.le[b - 1] : 0));
     fputc('\n', stderr);
 
     int failed = 0;

@@ -96,7 +96,8 @@ done
 #     of $FG_BENCH_ALERT_ADDRESSES (default 2000) X-Forwarded-For addresses, for at most
 #     $FG_BENCH_ALERT_SECONDS (default 180); auth.bruteforce.ip fires at each 5th failure and
 #     blocks the address; p50/p99 from the server's finguard_monitor_alert_latency_ms histogram
-#     (bucket upper bounds). Goal: p99 <= 5 ms.
+#     (bucket upper bounds). Goal: p99 <= 5 ms. alert_detect_* is the detection part alone
+#     (finguard_monitor_detect_latency_ms: event commit -> firing found, before its write).
 # (c) bench_fail2ban.sh: fail2ban-regex (stock sshd filter) vs `finguard events replay --decoder
 #     sshd` over the same synthetic auth log ($FG_BENCH_LOG_LINES, default 200000 lines).
 #     Goal: >= 100x lines/s and the same brute-force sources.

@@ -6,8 +6,11 @@
 #include "base/pool.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/limits.h"
 
@@ -17,6 +20,7 @@ struct fg_pool {
     struct fg_pool_job *head, *tail;
     size_t queued, queue_max;
     int stopping;
+    int nice; /* added to each worker's nice value (0: none) */
     unsigned nthreads;
     pthread_t *threads;
 };
@@ -24,6 +28,14 @@ struct fg_pool {
 static void *worker_main(void *arg)
 {
     struct fg_pool *p = arg;
+    /* Linux: a thread's nice value is its own (setpriority on the thread id). Raising it needs
+     * no privilege; when it fails the worker simply runs at normal priority. */
+    if (p->nice != 0) {
+        errno = 0;
+        int cur = getpriority(PRIO_PROCESS, (id_t)gettid());
+        if (errno == 0)
+            (void)setpriority(PRIO_PROCESS, (id_t)gettid(), cur + p->nice);
+    }
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->head == NULL && !p->stopping)
@@ -43,12 +55,13 @@ static void *worker_main(void *arg)
     }
 }
 
-fg_rc fg_pool_new(unsigned threads, size_t queue_max, struct fg_pool **out)
+static fg_rc pool_new(unsigned threads, size_t queue_max, int nice, struct fg_pool **out)
 {
     assert(threads > 0 && queue_max > 0 && out != NULL);
     struct fg_pool *p = calloc(1, sizeof *p);
     if (!p)
         return FG_ERR_NOMEM;
+    p->nice = nice;
     p->threads = calloc(threads, sizeof *p->threads);
     if (!p->threads) {
         free(p);
@@ -67,6 +80,16 @@ fg_rc fg_pool_new(unsigned threads, size_t queue_max, struct fg_pool **out)
     }
     *out = p;
     return FG_OK;
+}
+
+fg_rc fg_pool_new(unsigned threads, size_t queue_max, struct fg_pool **out)
+{
+    return pool_new(threads, queue_max, 0, out);
+}
+
+fg_rc fg_pool_new_background(unsigned threads, size_t queue_max, struct fg_pool **out)
+{
+    return pool_new(threads, queue_max, FG_POOL_BACKGROUND_NICE, out);
 }
 
 fg_rc fg_pool_submit(struct fg_pool *p, struct fg_pool_job *job)

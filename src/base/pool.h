@@ -23,6 +23,13 @@ struct fg_pool_job {
 struct fg_pool;
 
 FG_MUST_CHECK fg_rc fg_pool_new(unsigned threads, size_t queue_max, struct fg_pool **out);
+/* The same, for CPU-bound bulk work (password hashing): the workers run FG_POOL_BACKGROUND_NICE
+ * nice steps below the process, so when the cores are saturated the latency-sensitive threads
+ * (event loops, the writer, the monitor) still get a core as soon as they wake. The work itself
+ * is not slowed while nothing else wants the CPU. */
+#define FG_POOL_BACKGROUND_NICE 10
+FG_MUST_CHECK fg_rc fg_pool_new_background(unsigned threads, size_t queue_max,
+                                           struct fg_pool **out);
 /* FG_ERR_BUSY when the queue is full, FG_ERR_SHUTDOWN after fg_pool_free started. */
 FG_MUST_CHECK fg_rc fg_pool_submit(struct fg_pool *p, struct fg_pool_job *job);
 /* Jobs queued and not yet started. */

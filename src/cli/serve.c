@@ -13,6 +13,7 @@
 #include "cli/serve.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
@@ -328,7 +329,7 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     watch_stop(sys, &app); /* the monitor finishes what is committed, then stops */
     fg_sys_shutdown(sys);  /* "sys.seal" record + final checkpoint, before the writer drains */
     fg_store_close(store);
-    watch_free(&app); /* after the store: no commit listener runs any more */
+    watch_free(&app);       /* after the store: no commit listener runs any more */
     fg_outbox_free(outbox); /* after the store: no hook runs any more */
     fg_iam_free(iam);       /* sessions and their keys wiped */
     fg_limits_free(limits);
@@ -338,8 +339,26 @@ static int run_locked(struct fg_config *cfg, const char *dir)
     return 0;
 }
 
+/* glibc's allocator, tuned for a server that hashes passwords (measured: docs/BENCHMARKS.md,
+ * issue #6). Argon2id (libsodium) maps and unmaps its 64 MiB per hash and faults every page
+ * in, all under the process's mmap lock; a thread whose malloc grows or trims its arena
+ * (mprotect, madvise, munmap) then waits for that lock for milliseconds — the monitor's
+ * commit-to-alert latency went from 1 to 6–14 ms that way. Keeping a few MiB of slack per
+ * arena instead of giving it back at once takes the other threads off that lock. */
+#define SERVE_MALLOC_TRIM_THRESHOLD (64 << 20) /* give memory back only past 64 MiB free */
+#define SERVE_MALLOC_TOP_PAD (16 << 20)        /* grow an arena 16 MiB at a time */
+#define SERVE_MALLOC_MMAP_THRESHOLD (32 << 20) /* requests below 32 MiB come from arenas */
+
+static void tune_malloc(void)
+{
+    (void)mallopt(M_TRIM_THRESHOLD, SERVE_MALLOC_TRIM_THRESHOLD);
+    (void)mallopt(M_TOP_PAD, SERVE_MALLOC_TOP_PAD);
+    (void)mallopt(M_MMAP_THRESHOLD, SERVE_MALLOC_MMAP_THRESHOLD);
+}
+
 int fg_cli_serve(int argc, char **argv)
 {
+    tune_malloc();
     const char *file = NULL, *data_dir = NULL;
     const char *sets[SETS_MAX] = {0};
     int nsets = 0;

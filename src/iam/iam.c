@@ -136,7 +136,8 @@ fg_rc fg_iam_new(const struct fg_config *cfg, fg_store *store, fg_keys *keys, st
     if (rc == FG_OK)
         rc = fg_replay_new(0, 0, fg_time_wall_s(), &iam->replay);
     if (rc == FG_OK)
-        rc = fg_pool_new(cores, (size_t)cores * FG_IAM_HASH_QUEUE_PER_CORE, &iam->hash_pool);
+        rc = fg_pool_new_background(cores, (size_t)cores * FG_IAM_HASH_QUEUE_PER_CORE,
+                                    &iam->hash_pool);
     if (rc == FG_OK)
         rc = fg_iam_register_columns();
     if (rc) {

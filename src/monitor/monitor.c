@@ -40,6 +40,12 @@ static const int64_t alert_bounds_ms[ALERT_BUCKETS - 1] = {
     1,  2,   3,   5,   10,  20,
     50, 100, 250, 500, 1000}; /* more in one scan batch are processed next round */
 
+/* A latency histogram in ALERT_BUCKETS buckets (what /metrics prints). */
+struct lat_hist {
+    _Atomic uint64_t le[ALERT_BUCKETS];
+    _Atomic uint64_t sum, count;
+};
+
 /* What a firing needs once the engine's callback has returned. */
 struct firing {
     const struct fg_rule_info *rule; /* valid while the engine generation lives */
@@ -135,8 +141,8 @@ struct fg_monitor {
     _Atomic uint64_t actions[FG_ACT_REQUIRE_STEP_UP + 1];
     _Atomic uint64_t skipped_allowlisted, decode_failures, pruned;
     /* event time → its alert committed, per-bucket counts (monitor thread writes) */
-    _Atomic uint64_t alert_ms_le[ALERT_BUCKETS];
-    _Atomic uint64_t alert_ms_sum, alerts_timed;
+    struct lat_hist alert_lat;  /* event → the firing's alert committed */
+    struct lat_hist detect_lat; /* event → the firing found (wake-up + scan + engine) */
 };
 
 /* ---- allowlist -------------------------------------------------------------------------- */
@@ -724,18 +730,16 @@ static void firing_failed(struct fg_monitor *m, const struct firing *f, fg_rc rc
            FG_LF_STR("rc", fg_rc_name(rc)));
 }
 
-static void firing_timed(struct fg_monitor *m, const struct firing *f)
+static void lat_add(struct lat_hist *h, int64_t lat)
 {
-    /* the event's time (stamped in its transaction) to this firing's commit */
-    int64_t lat = fg_time_wall_ms() - f->time_ms;
     if (lat < 0)
         lat = 0;
     unsigned b = 0;
     while (b < ALERT_BUCKETS - 1 && lat > alert_bounds_ms[b])
         b++;
-    atomic_fetch_add(&m->alert_ms_le[b], 1);
-    atomic_fetch_add(&m->alert_ms_sum, (uint64_t)lat);
-    atomic_fetch_add(&m->alerts_timed, 1);
+    atomic_fetch_add(&h->le[b], 1);
+    atomic_fetch_add(&h->sum, (uint64_t)lat);
+    atomic_fetch_add(&h->count, 1);
 }
 
 static void run_firings(struct fg_monitor *m, const struct firing *fs, unsigned n)
@@ -753,6 +757,8 @@ static void run_firings(struct fg_monitor *m, const struct firing *fs, unsigned 
     pthread_cond_init(&w.cv, NULL);
     struct fg_audit_actor who = {.actor_id = "monitor", .actor_role = "system"};
     int64_t now = fg_time_wall_ms();
+    for (unsigned i = 0; i < n; i++)
+        lat_add(&m->detect_lat, now - fs[i].time_ms);
     for (unsigned i = 0; i < n; i++) {
         struct firing_job *j = &jobs[i];
         j->r.m = m;
@@ -791,7 +797,8 @@ static void run_firings(struct fg_monitor *m, const struct firing *fs, unsigned 
             continue;
         }
         after_response(m, &j->r);
-        firing_timed(m, &fs[i]);
+        /* the event's time (stamped in its transaction) to this firing's commit */
+        lat_add(&m->alert_lat, fg_time_wall_ms() - fs[i].time_ms);
         if (fs[i].event_seq > m->cursor_saved)
             m->cursor_saved = fs[i].event_seq;
     }
@@ -1075,6 +1082,7 @@ fg_rc fg_monitor_start(struct fg_monitor *m)
     m->siem_after_ms = fg_time_wall_ms();
     if (pthread_create(&m->thread, NULL, monitor_main, m) != 0)
         return FG_ERR_NOMEM;
+    (void)pthread_setname_np(m->thread, "fg-monitor");
     m->started = 1;
     return FG_OK;
 }
@@ -1235,6 +1243,23 @@ __attribute__((format(printf, 2, 3))) static void metrics_appendf(struct fg_buf 
     (void)rc;
 }
 
+static void lat_print(struct fg_buf *out, const char *name, const char *help, struct lat_hist *h)
+{
+    metrics_appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    for (unsigned b = 0; b < ALERT_BUCKETS; b++) {
+        cum += atomic_load(&h->le[b]);
+        if (b < ALERT_BUCKETS - 1)
+            metrics_appendf(out, "%s_bucket{le=\"%lld\"} %llu\n", name,
+                            (long long)alert_bounds_ms[b], (unsigned long long)cum);
+        else
+            metrics_appendf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+    }
+    metrics_appendf(out, "%s_sum %llu\n%s_count %llu\n", name,
+                    (unsigned long long)atomic_load(&h->sum), name,
+                    (unsigned long long)atomic_load(&h->count));
+}
+
 void fg_monitor_metrics(struct fg_monitor *m, struct fg_buf *out)
 {
     if (m == NULL)
@@ -1292,24 +1317,12 @@ void fg_monitor_metrics(struct fg_monitor *m, struct fg_buf *out)
         (unsigned long long)atomic_load(&m->response_failures),
         (unsigned long long)atomic_load(&m->skipped_allowlisted),
         (unsigned long long)atomic_load(&m->pruned));
-    metrics_appendf(out, "# HELP finguard_monitor_alert_latency_ms From an event's commit to its "
-                         "alert's commit (the firing's responses included).\n"
-                         "# TYPE finguard_monitor_alert_latency_ms histogram\n");
-    uint64_t cum = 0;
-    for (unsigned b = 0; b < ALERT_BUCKETS; b++) {
-        cum += atomic_load(&m->alert_ms_le[b]);
-        if (b < ALERT_BUCKETS - 1)
-            metrics_appendf(out, "finguard_monitor_alert_latency_ms_bucket{le=\"%lld\"} %llu\n",
-                            (long long)alert_bounds_ms[b], (unsigned long long)cum);
-        else
-            metrics_appendf(out, "finguard_monitor_alert_latency_ms_bucket{le=\"+Inf\"} %llu\n",
-                            (unsigned long long)cum);
-    }
-    metrics_appendf(out,
-                    "finguard_monitor_alert_latency_ms_sum %llu\n"
-                    "finguard_monitor_alert_latency_ms_count %llu\n",
-                    (unsigned long long)atomic_load(&m->alert_ms_sum),
-                    (unsigned long long)atomic_load(&m->alerts_timed));
+    lat_print(out, "finguard_monitor_alert_latency_ms",
+              "From an event's commit to its alert's commit (the firing's responses included).",
+              &m->alert_lat);
+    lat_print(out, "finguard_monitor_detect_latency_ms",
+              "From an event's commit to the monitor finding the firing (wake-up, scan, rules).",
+              &m->detect_lat);
     for (int k = FG_ACT_ALERT; k <= FG_ACT_REQUIRE_STEP_UP; k++)
         metrics_appendf(out, "finguard_monitor_responses_total{action=\"%s\"} %llu\n",
                         fg_action_name((enum fg_action_kind)k),
