@@ -5,8 +5,13 @@
  * in the slice of t (the slice, not "now", decides: a request is accepted only if t is
  * within ±window of now, so every nonce that could still be replayed lives in one of the
  * slices covering [now − window, now + window]). Each slice is an open-addressing set of
- * 64-bit keyed hashes (SipHash, process-random key) with no deletions; a slice that falls
- * out of the span is cleared in one go and reused. A hash collision between two different
+ * 64-bit keyed hashes (SipHash, process-random key) with no deletions, which doubles when
+ * half full; a slice that falls out of the span is cleared in one go and reused (shrunk back).
+ * The capacity bounds the nonces of all live slices together, not each slice: real clients
+ * stamp "now", so nearly every nonce lands in the current slice — a per-slice share (the
+ * first design) refused everything after 1/22 of the capacity arrived within one 30 s slice,
+ * about 1 600 signed requests/s (found by `make bench`, docs/BENCHMARKS.md). A hash
+ * collision between two different
  * nonces (2^-64 per pair) would refuse a legitimate request, never accept a replay.
  */
 #include "iam/replay.h"
@@ -21,18 +26,20 @@
 #include "base/encode.h"
 
 #define SLICE_S 30
-#define MAX_SLICES 64 /* window ≤ (64 / 2 − 1) × 30 s ≈ 15 min */
+#define MAX_SLICES 64       /* window ≤ (64 / 2 − 1) × 30 s ≈ 15 min */
+#define SLICE_CAP_MIN 1024u /* a slice's table to start with (8 KiB) */
 
 struct slice {
     int64_t id; /* timestamp / SLICE_S, or INT64_MIN when unused */
     size_t count;
+    size_t cap;      /* table size, a power of two; count ≤ cap / 2 */
     uint64_t *table; /* 0 = empty (a hash of 0 is stored as 1) */
 };
 
 struct fg_replay {
     pthread_mutex_t mu;
     int64_t window_s, process_start_s;
-    size_t slice_cap, slice_max_count; /* table size (power of two), load limit */
+    size_t capacity; /* nonces in all live slices together */
     unsigned nslices;
     struct slice slices[MAX_SLICES];
     uint8_t key[FG_SHORTHASH_KEY_LEN];
@@ -104,15 +111,12 @@ fg_rc fg_replay_new(size_t capacity, int64_t window_s, int64_t process_start_s,
     r->window_s = window_s;
     r->process_start_s = process_start_s;
     r->nslices = nslices;
-    r->slice_max_count = capacity / nslices;
-    size_t cap = 16;
-    while (cap < 2 * r->slice_max_count) /* load ≤ 1/2 */
-        cap *= 2;
-    r->slice_cap = cap;
+    r->capacity = capacity;
     fg_rc rc = fg_random(r->key, sizeof r->key);
     for (unsigned i = 0; rc == FG_OK && i < nslices; i++) {
         r->slices[i].id = INT64_MIN;
-        r->slices[i].table = calloc(cap, sizeof(uint64_t));
+        r->slices[i].cap = SLICE_CAP_MIN;
+        r->slices[i].table = calloc(SLICE_CAP_MIN, sizeof(uint64_t));
         if (r->slices[i].table == NULL)
             rc = FG_ERR_NOMEM;
     }
@@ -166,22 +170,57 @@ static int nonce_well_formed(const char *nonce)
     return raw_len >= FG_REPLAY_NONCE_BYTES_MIN;
 }
 
-/* The slice for slice id `id`, recycling one outside the live span. Caller holds mu. */
+/* The slice for slice id `id`, recycling one outside the live span (its table back to the
+ * minimum size). Caller holds mu. */
 static struct slice *slice_for(struct fg_replay *r, int64_t id)
 {
     struct slice *s = &r->slices[(uint64_t)id % r->nslices];
     if (s->id != id) {
-        memset(s->table, 0, r->slice_cap * sizeof(uint64_t));
+        if (s->cap > SLICE_CAP_MIN) {
+            uint64_t *small = calloc(SLICE_CAP_MIN, sizeof(uint64_t));
+            if (small != NULL) {
+                free(s->table);
+                s->table = small;
+                s->cap = SLICE_CAP_MIN;
+            }
+        }
+        memset(s->table, 0, s->cap * sizeof(uint64_t));
         s->count = 0;
         s->id = id;
     }
     return s;
 }
 
-/* 1 if h is in s. Caller holds mu. */
-static int slice_has(const struct fg_replay *r, const struct slice *s, uint64_t h)
+static void table_put(uint64_t *table, size_t cap, uint64_t h)
 {
-    for (size_t i = h & (r->slice_cap - 1);; i = (i + 1) & (r->slice_cap - 1)) {
+    size_t i = h & (cap - 1);
+    while (table[i] != 0)
+        i = (i + 1) & (cap - 1);
+    table[i] = h;
+}
+
+/* Room for one more in s (doubling its table at half load). Caller holds mu. */
+static fg_rc slice_reserve(struct slice *s)
+{
+    if (2 * (s->count + 1) <= s->cap)
+        return FG_OK;
+    size_t cap = s->cap * 2;
+    uint64_t *t = calloc(cap, sizeof(uint64_t));
+    if (t == NULL)
+        return FG_ERR_BUSY; /* no memory: refuse, never forget */
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->table[i] != 0)
+            table_put(t, cap, s->table[i]);
+    free(s->table);
+    s->table = t;
+    s->cap = cap;
+    return FG_OK;
+}
+
+/* 1 if h is in s. Caller holds mu. */
+static int slice_has(const struct slice *s, uint64_t h)
+{
+    for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (s->table[i] == 0)
             return 0;
         if (s->table[i] == h)
@@ -216,24 +255,25 @@ fg_rc fg_replay_check(struct fg_replay *r, const char *nonce, int64_t ts, int64_
     /* a nonce could have been recorded under any timestamp a client chose within the span:
      * look in every live slice */
     int64_t lo = (now - r->window_s) / SLICE_S, hi = (now + r->window_s) / SLICE_S;
+    size_t live = 0;
     for (int64_t sid = lo; sid <= hi; sid++) {
         const struct slice *s = &r->slices[(uint64_t)sid % r->nslices];
-        if (s->id == sid && slice_has(r, s, h)) {
+        if (s->id != sid)
+            continue;
+        if (slice_has(s, h)) {
             pthread_mutex_unlock(&r->mu);
             *why = "nonce reused";
             return FG_ERR_UNAUTHENTICATED;
         }
+        live += s->count;
     }
     struct slice *s = slice_for(r, id);
-    if (s->count >= r->slice_max_count) {
+    if (live >= r->capacity || slice_reserve(s) != FG_OK) {
         pthread_mutex_unlock(&r->mu);
         *why = "nonce memory full";
         return FG_ERR_BUSY;
     }
-    size_t i = h & (r->slice_cap - 1);
-    while (s->table[i] != 0)
-        i = (i + 1) & (r->slice_cap - 1);
-    s->table[i] = h;
+    table_put(s->table, s->cap, h);
     s->count++;
     pthread_mutex_unlock(&r->mu);
     return FG_OK;
