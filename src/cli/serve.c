@@ -340,14 +340,17 @@ static int run_locked(struct fg_config *cfg, const char *dir)
 }
 
 /* glibc's allocator, tuned for a server that hashes passwords (measured: docs/BENCHMARKS.md,
- * issue #6). Argon2id (libsodium) maps and unmaps its 64 MiB per hash and faults every page
- * in, all under the process's mmap lock; a thread whose malloc grows or trims its arena
- * (mprotect, madvise, munmap) then waits for that lock for milliseconds — the monitor's
- * commit-to-alert latency went from 1 to 6–14 ms that way. Keeping a few MiB of slack per
- * arena instead of giving it back at once takes the other threads off that lock. */
-#define SERVE_MALLOC_TRIM_THRESHOLD (64 << 20) /* give memory back only past 64 MiB free */
-#define SERVE_MALLOC_TOP_PAD (16 << 20)        /* grow an arena 16 MiB at a time */
-#define SERVE_MALLOC_MMAP_THRESHOLD (32 << 20) /* requests below 32 MiB come from arenas */
+ * issue #6). Argon2id (libsodium) maps and unmaps its memory (19 MiB at the default cost) for
+ * every hash and faults each page in, all under the process's mmap lock; a thread whose
+ * malloc grows or trims its arena (mprotect, madvise, munmap) then waits for that lock for
+ * milliseconds — perf sched showed the monitor blocked 4–14 ms at a time that way. Slack per
+ * arena (grow 16 MiB at a time, give back only past 64 MiB free) takes the other threads off
+ * that lock: with the niced hashing pool (base/pool.h), event-commit-to-alert p99 went from
+ * 20 to 5 ms. Requests from 1 MiB up still get their own mapping (fresh zero pages cost no
+ * memory until touched; a 32 MiB threshold cost 17 MiB of RSS at start). Peak RSS in a 10 s 1 000-client login flood: 68 → 73 MiB (goal 102). */
+#define SERVE_MALLOC_TRIM_THRESHOLD (64 << 20)
+#define SERVE_MALLOC_TOP_PAD (16 << 20)
+#define SERVE_MALLOC_MMAP_THRESHOLD (1 << 20)
 
 static void tune_malloc(void)
 {
