@@ -347,7 +347,8 @@ static int run_locked(struct fg_config *cfg, const char *dir)
  * arena (grow 16 MiB at a time, give back only past 64 MiB free) takes the other threads off
  * that lock: with the niced hashing pool (base/pool.h), event-commit-to-alert p99 went from
  * 20 to 5 ms. Requests from 1 MiB up still get their own mapping (fresh zero pages cost no
- * memory until touched; a 32 MiB threshold cost 17 MiB of RSS at start). Peak RSS in a 10 s 1 000-client login flood: 68 → 73 MiB (goal 102). */
+ * memory until touched; a 32 MiB threshold cost 17 MiB of RSS at start). Peak RSS in a 10 s
+ * 1 000-client login flood: 68 → 73 MiB (goal 102). */
 #define SERVE_MALLOC_TRIM_THRESHOLD (64 << 20)
 #define SERVE_MALLOC_TOP_PAD (16 << 20)
 #define SERVE_MALLOC_MMAP_THRESHOLD (1 << 20)

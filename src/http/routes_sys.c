@@ -66,8 +66,7 @@ static void metrics_done(struct fg_call *c, void *arg, fg_rc rc)
         if (rc)
             fg_reply_rc(c, rc, NULL);
         else
-            fg_reply_text(c, 200, "text/plain; version=0.0.4", fg_buf_str(&job->out),
-                          job->out.len);
+            fg_reply_text(c, 200, "text/plain; version=0.0.4", fg_buf_str(&job->out), job->out.len);
     }
     fg_buf_release(&job->out);
     free(job);
@@ -254,11 +253,19 @@ static void sys_init(struct fg_call *c)
 
 struct unseal_job {
     struct fg_sys *sys;
+    fg_store *store;
     int index; /* the share's index as written in its text ("fg1-<index>-…"), 0 if unreadable */
     char share[SHARE_TEXT_MAX + 1];
     struct fg_keys_state st;
     int just_unsealed;
     const char *problem;
+    /* who sent it, copied from the call: the unseal is recorded on the worker, even when the
+     * client has gone by then (the call and its memory may be gone) */
+    char request_id[FG_AUDIT_REQUEST_ID_MAX + 1];
+    char actor_id[FG_AUDIT_ACTOR_ID_MAX + 1];
+    char actor_role[FG_AUDIT_ACTOR_ROLE_MAX + 1];
+    char source_ip[FG_AUDIT_SOURCE_IP_MAX + 1];
+    char device_id[FG_AUDIT_DEVICE_ID_MAX + 1];
     struct fg_audit_record record;
 };
 
@@ -278,12 +285,34 @@ static int share_index(const char *text)
     return *p == '-' ? index : 0;
 }
 
+/* The "sys.unseal" record's intent: its sys.unsealed event (docs/events.md). */
+static fg_rc unseal_intent(fg_conn *conn, void *arg)
+{
+    return fg_sys_record_event(conn, &((struct unseal_job *)arg)->record);
+}
+
+/* On a worker: the share, and when it was the last one, the "sys.unseal" record — written here
+ * (a worker may wait for the writer) so that it exists even if the client hung up meanwhile.
+ * A failed record is logged; the instance is unsealed either way. */
 static fg_rc unseal_work(void *arg)
 {
     struct unseal_job *job = arg;
     fg_rc rc = fg_sys_unseal(job->sys, job->share, &job->st, &job->just_unsealed, &job->problem);
     fg_wipe(job->share, sizeof job->share);
-    return rc;
+    if (rc != FG_OK || !job->just_unsealed)
+        return rc;
+    fg_log(FG_LOG_INFO, "sys.unsealed");
+    struct fg_audit_actor who = {.request_id = job->request_id,
+                                 .actor_id = job->actor_id,
+                                 .actor_role = job->actor_role,
+                                 .source_ip = job->source_ip,
+                                 .device_id = job->device_id};
+    fg_rc wrc = fg_sys_unseal_record(job->sys, &who, "shares", &job->record);
+    if (wrc == FG_OK)
+        wrc = fg_audit_write(job->store, unseal_intent, job, &job->record);
+    if (wrc != FG_OK)
+        fg_log(FG_LOG_ERROR, "sys.unseal_audit_failed", FG_LF_STR("rc", fg_rc_name(wrc)));
+    return FG_OK;
 }
 
 static void unseal_free(struct unseal_job *job)
@@ -299,30 +328,13 @@ static void reply_progress(struct fg_call *c, const struct fg_keys_state *st)
                             (json_int_t)st->progress, "threshold", (json_int_t)st->threshold));
 }
 
-/* The "sys.unseal" record's intent: its sys.unsealed event (docs/events.md). */
-static fg_rc unseal_intent(fg_conn *conn, void *arg)
-{
-    return fg_sys_record_event(conn, &((struct unseal_job *)arg)->record);
-}
-
-static void unseal_recorded(struct fg_call *c, void *arg, fg_rc rc)
-{
-    struct unseal_job *job = arg;
-    if (rc)
-        fg_log(FG_LOG_ERROR, "sys.unseal_audit_failed", FG_LF_STR("rc", fg_rc_name(rc)));
-    if (c != NULL)
-        reply_progress(c, &job->st); /* unsealed either way; the log says if the record failed */
-    unseal_free(job);
-}
-
 static void unseal_done(struct fg_call *c, void *arg, fg_rc rc)
 {
     struct unseal_job *job = arg;
     if (rc != FG_OK) {
         fg_log(FG_LOG_WARN, "sys.unseal_refused", FG_LF_STR("rc", fg_rc_name(rc)),
                FG_LF_STR("problem", job->problem ? job->problem : ""),
-               FG_LF_INT("share_index", job->index),
-               FG_LF_STR("source_ip", c ? fg_call_peer(c) : ""));
+               FG_LF_INT("share_index", job->index), FG_LF_STR("source_ip", job->source_ip));
         if (c != NULL) {
             if (rc == FG_ERR_INVALID || rc == FG_ERR_CRYPTO) {
                 char msg[192];
@@ -340,26 +352,9 @@ static void unseal_done(struct fg_call *c, void *arg, fg_rc rc)
         unseal_free(job);
         return;
     }
-    if (!job->just_unsealed || c == NULL) {
-        if (job->just_unsealed) { /* client gone: still audit the unseal */
-            struct fg_audit_actor who = {.actor_id = "anonymous", .actor_role = "none"};
-            if (fg_sys_unseal_record(job->sys, &who, "shares", &job->record) == FG_OK)
-                fg_log(FG_LOG_INFO, "sys.unsealed");
-        }
-        if (c != NULL)
-            reply_progress(c, &job->st);
-        unseal_free(job);
-        return;
-    }
-    fg_log(FG_LOG_INFO, "sys.unsealed");
-    struct fg_audit_actor who;
-    fg_call_actor(c, &who);
-    if (fg_sys_unseal_record(job->sys, &who, "shares", &job->record) != FG_OK ||
-        fg_call_write_record(c, unseal_intent, job, &job->record, unseal_recorded) != FG_OK) {
-        if (!fg_call_answered(c))
-            reply_progress(c, &job->st);
-        unseal_free(job);
-    }
+    if (c != NULL)
+        reply_progress(c, &job->st); /* unsealed or not, the state as it is now */
+    unseal_free(job);
 }
 
 static const struct fg_json_field unseal_fields[] = {
@@ -380,6 +375,14 @@ static void sys_unseal(struct fg_call *c)
         return;
     }
     job->sys = fg_call_app(c)->sys;
+    job->store = fg_call_app(c)->store;
+    struct fg_audit_actor who;
+    fg_call_actor(c, &who);
+    snprintf(job->request_id, sizeof job->request_id, "%s", who.request_id ? who.request_id : "");
+    snprintf(job->actor_id, sizeof job->actor_id, "%s", who.actor_id ? who.actor_id : "");
+    snprintf(job->actor_role, sizeof job->actor_role, "%s", who.actor_role ? who.actor_role : "");
+    snprintf(job->source_ip, sizeof job->source_ip, "%s", who.source_ip ? who.source_ip : "");
+    snprintf(job->device_id, sizeof job->device_id, "%s", who.device_id ? who.device_id : "");
     json_t *share = json_object_get(body, "share");
     memcpy(job->share, json_string_value(share), json_string_length(share));
     job->index = share_index(job->share);

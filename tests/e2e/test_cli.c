@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -616,6 +618,87 @@ static void test_unseal_live_server(void **state)
     fg_test_rmtree(work);
 }
 
+/* POST the share on a raw plain-HTTP connection and hang up at once, without reading. */
+static void post_share_and_hang_up(int port, const char *share)
+{
+    char body[512], req[1024];
+    int bn = snprintf(body, sizeof body, "{\"share\":\"%s\"}", share);
+    assert_true(bn > 0 && (size_t)bn < sizeof body);
+    int rn = snprintf(req, sizeof req,
+                      "POST /v1/sys/unseal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                      bn, body);
+    assert_true(rn > 0 && (size_t)rn < sizeof req);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(send(fd, req, (size_t)rn, MSG_NOSIGNAL), rn);
+    close(fd);
+}
+
+/* The last share arrives and the client hangs up before the answer: the instance unseals and
+ * the "sys.unseal" record is written, exactly once. The record used to be written from the
+ * answer's path, skipped when the call was gone by then (an HTTP/2 stream reset); it is now
+ * written on the worker, before any answer. Over HTTP/1.1 h2o notices the hang-up only when
+ * it answers, so this guards the outcome rather than reproducing that race. */
+static void test_unseal_client_gone(void **state)
+{
+    (void)state;
+    struct fg_test_server server;
+    struct fg_test_server *s = &server;
+    const char *args[] = {"--set", "server.tls=false", NULL};
+    fg_test_server_start(s, args);
+    struct fg_client *c;
+    fg_test_server_client(s, &c);
+    json_t *body = json_pack("{s:i, s:i}", "shares", N_SHARES, "threshold", THRESHOLD);
+    struct fg_client_response res;
+    assert_int_equal(fg_client_post_json(c, "/v1/sys/init", body, &res), FG_OK);
+    json_decref(body);
+    assert_int_equal(res.status, 200);
+    char share[THRESHOLD][256];
+    json_t *shares = json_object_get(res.json, "shares");
+    for (int i = 0; i < THRESHOLD; i++)
+        snprintf(share[i], sizeof share[i], "%s",
+                 json_string_value(json_array_get(shares, (size_t)i)));
+    fg_client_response_release(&res);
+    fg_client_free(c);
+
+    fg_test_server_restart(s);
+    expect_health(s, 1);
+    fg_test_server_client(s, &c);
+    for (int i = 0; i < THRESHOLD - 1; i++) {
+        body = json_pack("{s:s}", "share", share[i]);
+        assert_int_equal(fg_client_post_json(c, "/v1/sys/unseal", body, &res), FG_OK);
+        json_decref(body);
+        assert_int_equal(res.status, 200);
+        fg_client_response_release(&res);
+    }
+    post_share_and_hang_up(s->port, share[THRESHOLD - 1]);
+    int sealed = 1;
+    for (int tries = 0; tries < 100 && sealed; tries++) { /* ≤ 10 s */
+        assert_int_equal(fg_client_get(c, "/v1/health", &res), FG_OK);
+        sealed = json_is_true(json_object_get(res.json, "sealed"));
+        fg_client_response_release(&res);
+        if (sealed)
+            usleep(100 * 1000);
+    }
+    fg_client_free(c);
+    assert_int_equal(sealed, 0);
+    char db[sizeof s->dir + 16];
+    snprintf(db, sizeof db, "%.*s/finguard.db", (int)strnlen(s->dir, sizeof s->dir), s->dir);
+    long records = 0;
+    for (int tries = 0; tries < 50 && records == 0; tries++) { /* the worker commits it */
+        records = audit_count(db, "sys.unseal");
+        if (records == 0)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(records, 1);
+    assert_int_equal(fg_test_server_stop(s), 0);
+    assert_int_equal(audit_count(db, "sys.unseal"), 1);
+}
+
 static void test_usage(void **state)
 {
     (void)state;
@@ -673,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_keys_rotate_destroy),
         cmocka_unit_test(test_verify_detects_tampering),
         cmocka_unit_test_teardown(test_unseal_live_server, fg_test_server_teardown),
+        cmocka_unit_test_teardown(test_unseal_client_gone, fg_test_server_teardown),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
