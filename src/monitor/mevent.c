@@ -58,18 +58,19 @@ static int in_hold(const struct fg_mev_hold *h, const char *p)
     return p >= h->mem && p < h->mem + sizeof h->mem;
 }
 
-fg_rc fg_mev_hold_copy(struct fg_mev_hold *h, const struct fg_mev *ev)
+/* Fill h (reset first) with copies of ev's strings; ev must not point into h. */
+static fg_rc hold_fill(struct fg_mev_hold *h, const struct fg_mev *ev)
 {
-    /* ev may point into h itself: build into a scratch hold, then move it over. */
-    static _Thread_local struct fg_mev_hold tmp;
-    fg_mev_hold_reset(&tmp);
-    tmp.ev.time_ms = ev->time_ms;
-    tmp.ev.seq = ev->seq;
-    tmp.ev.amount = ev->amount;
-    tmp.ev.has_amount = ev->has_amount;
+    h->ev.time_ms = ev->time_ms;
+    h->ev.seq = ev->seq;
+    h->ev.amount = ev->amount;
+    h->ev.has_amount = ev->has_amount;
+    h->ev.nattrs = 0;
+    h->used = 0;
+    h->mem[0] = '\0';
     for (int i = 0; i < (int)FG_MEV_F_NSTR; i++) {
         const char *s = ev->s[i] != NULL ? ev->s[i] : "";
-        if ((tmp.ev.s[i] = hold_str(&tmp, s, strlen(s))) == NULL)
+        if ((h->ev.s[i] = hold_str(h, s, strlen(s))) == NULL)
             return FG_ERR_TOO_LARGE;
     }
     unsigned n = ev->nattrs < FG_MEV_ATTRS_MAX ? ev->nattrs : FG_MEV_ATTRS_MAX;
@@ -77,15 +78,62 @@ fg_rc fg_mev_hold_copy(struct fg_mev_hold *h, const struct fg_mev *ev)
         const struct fg_mev_attr *a = &ev->attrs[i];
         const char *name = a->name != NULL ? a->name : "";
         const char *str = a->str != NULL ? a->str : "";
-        struct fg_mev_attr *t = &tmp.ev.attrs[i];
-        t->name = hold_str(&tmp, name, strlen(name));
-        t->str = hold_str(&tmp, str, strlen(str));
+        struct fg_mev_attr *t = &h->ev.attrs[i];
+        t->name = hold_str(h, name, strlen(name));
+        t->str = hold_str(h, str, strlen(str));
         if (t->name == NULL || t->str == NULL)
             return FG_ERR_TOO_LARGE;
         t->num = a->num;
         t->is_num = a->is_num;
     }
-    tmp.ev.nattrs = n;
+    h->ev.nattrs = n;
+    return FG_OK;
+}
+
+/* Bytes hold_fill needs for ev's strings. */
+static size_t hold_need(const struct fg_mev *ev)
+{
+    size_t need = 0;
+    for (int i = 0; i < (int)FG_MEV_F_NSTR; i++)
+        if (ev->s[i] != NULL && ev->s[i][0] != '\0')
+            need += strlen(ev->s[i]) + 1;
+    unsigned n = ev->nattrs < FG_MEV_ATTRS_MAX ? ev->nattrs : FG_MEV_ATTRS_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        const struct fg_mev_attr *a = &ev->attrs[i];
+        if (a->name != NULL && a->name[0] != '\0')
+            need += strlen(a->name) + 1;
+        if (a->str != NULL && a->str[0] != '\0')
+            need += strlen(a->str) + 1;
+    }
+    return need;
+}
+
+/* 1 when a string of ev lies in h's storage. */
+static int points_into(const struct fg_mev_hold *h, const struct fg_mev *ev)
+{
+    for (int i = 0; i < (int)FG_MEV_F_NSTR; i++)
+        if (in_hold(h, ev->s[i]))
+            return 1;
+    unsigned n = ev->nattrs < FG_MEV_ATTRS_MAX ? ev->nattrs : FG_MEV_ATTRS_MAX;
+    for (unsigned i = 0; i < n; i++)
+        if (in_hold(h, ev->attrs[i].name) || in_hold(h, ev->attrs[i].str))
+            return 1;
+    return 0;
+}
+
+fg_rc fg_mev_hold_copy(struct fg_mev_hold *h, const struct fg_mev *ev)
+{
+    if (hold_need(ev) > sizeof h->mem)
+        return FG_ERR_TOO_LARGE; /* h unchanged */
+    /* the usual case, straight in (the replay copies every decoded line's event) */
+    if (!points_into(h, ev))
+        return hold_fill(h, ev); /* cannot fail now */
+    /* ev points into h itself: build into a scratch hold, then move it over. */
+    static _Thread_local struct fg_mev_hold tmp;
+    fg_rc rc = hold_fill(&tmp, ev);
+    if (rc != FG_OK)
+        return rc;
+    unsigned n = tmp.ev.nattrs;
     memcpy(h->mem, tmp.mem, tmp.used);
     h->used = tmp.used;
     h->ev = tmp.ev;

@@ -104,7 +104,7 @@ int fg_mev_field_of(const char *name);
 /* An empty event (all strings "", no amount, no attrs, time 0). */
 void fg_mev_hold_reset(struct fg_mev_hold *h);
 /* Copy the strings of ev into h (for callers that build a struct fg_mev by hand, e.g.
- * golden cases, decoders). FG_ERR_TOO_LARGE if they do not fit. */
+ * golden cases, decoders). FG_ERR_TOO_LARGE if they do not fit (h is then unchanged). */
 FG_MUST_CHECK fg_rc fg_mev_hold_copy(struct fg_mev_hold *h, const struct fg_mev *ev);
 
 /* The attribute called name, or NULL. */

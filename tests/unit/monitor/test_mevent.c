@@ -205,7 +205,12 @@ static void test_hold_copy_and_to_event(void **state)
     static char big[FG_MEV_HOLD_BYTES + 10];
     memset(big, 'a', sizeof big - 1);
     ev.s[FG_MEV_F_DEVICE] = big;
+    const char *device_before = h.ev.s[FG_MEV_F_DEVICE];
+    char device_text[64];
+    snprintf(device_text, sizeof device_text, "%s", device_before);
     assert_int_equal(fg_mev_hold_copy(&h, &ev), FG_ERR_TOO_LARGE);
+    assert_ptr_equal(h.ev.s[FG_MEV_F_DEVICE], device_before); /* h unchanged */
+    assert_string_equal(h.ev.s[FG_MEV_F_DEVICE], device_text);
     assert_string_equal(fg_mev_field_name(FG_MEV_F_PAYEE), "payee");
     assert_int_equal(fg_mev_field_of("currency"), FG_MEV_F_CURRENCY);
     assert_int_equal(fg_mev_field_of("amount"), -1);
