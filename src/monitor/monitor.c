@@ -111,6 +111,7 @@ struct fg_monitor {
     struct fg_risk *risk;
     struct fg_siem *siem;  /* monitor.siem_target, or NULL */
     int64_t siem_after_ms; /* alerts changed after (ms, id) are exported next (monitor thread) */
+    int64_t siem_saved_ms; /* siem_after_ms as last written to monitor_state */
     char siem_after_id[FG_ALERT_ID_SIZE];
     /* the rules in force; the monitor thread and reload/listing take engine_mu */
     pthread_mutex_t engine_mu;
@@ -810,27 +811,47 @@ static void run_firings(struct fg_monitor *m, const struct firing *fs, unsigned 
 /* ---- the cursor and retention ------------------------------------------------------------ */
 
 struct cursor_arg {
-    int64_t seq;
+    int64_t seq;     /* 0: unchanged */
+    int64_t siem_ms; /* 0: unchanged */
 };
 
 static fg_rc save_cursor(fg_conn *conn, void *arg)
 {
     struct cursor_arg *c = arg;
-    struct fg_val p[] = {FG_VINT(c->seq)};
-    return fg_conn_exec(conn,
-                        "INSERT INTO monitor_state (name, value) VALUES ('cursor', ?1) "
-                        "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
-                        p, 1, NULL, NULL, NULL);
+    fg_rc rc = FG_OK;
+    if (c->seq > 0) {
+        struct fg_val p[] = {FG_VINT(c->seq)};
+        rc = fg_conn_exec(conn,
+                          "INSERT INTO monitor_state (name, value) VALUES ('cursor', ?1) "
+                          "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                          p, 1, NULL, NULL, NULL);
+    }
+    if (rc == FG_OK && c->siem_ms > 0) {
+        struct fg_val p[] = {FG_VINT(c->siem_ms)};
+        rc = fg_conn_exec(conn,
+                          "INSERT INTO monitor_state (name, value) VALUES ('siem_after_ms', ?1) "
+                          "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                          p, 1, NULL, NULL, NULL);
+    }
+    return rc;
 }
 
+/* The cursor, and how far the SIEM export got, at most every CURSOR_PERSIST_MS (always when
+ * forced, at stop). */
 static void persist_cursor(struct fg_monitor *m, int force)
 {
     int64_t now = fg_time_wall_ms();
-    if (m->cursor <= m->cursor_saved || (!force && now - m->cursor_saved_ms < CURSOR_PERSIST_MS))
+    int cursor_due = m->cursor > m->cursor_saved;
+    int siem_due = m->siem != NULL && m->siem_after_ms > m->siem_saved_ms;
+    if ((!cursor_due && !siem_due) || (!force && now - m->cursor_saved_ms < CURSOR_PERSIST_MS))
         return;
-    struct cursor_arg a = {.seq = m->cursor};
+    struct cursor_arg a = {.seq = cursor_due ? m->cursor : 0,
+                           .siem_ms = siem_due ? m->siem_after_ms : 0};
     if (fg_store_write(m->store, save_cursor, &a) == FG_OK) {
-        m->cursor_saved = m->cursor;
+        if (cursor_due)
+            m->cursor_saved = m->cursor;
+        if (siem_due)
+            m->siem_saved_ms = m->siem_after_ms;
         m->cursor_saved_ms = now;
     }
 }
@@ -868,6 +889,23 @@ static void maybe_prune(struct fg_monitor *m)
 /* ---- the SIEM export ----------------------------------------------------------------------- */
 
 #define SIEM_BATCH 256u
+#define SIEM_RESUME_MAX_MS (24LL * 3600 * 1000) /* a start re-sends at most the last day */
+
+/* Where the export resumes: the saved point (not older than a day), or now. */
+static int64_t siem_resume_ms(struct fg_monitor *m, int64_t now)
+{
+    fg_conn *conn = NULL;
+    int64_t saved = -1;
+    if (fg_store_read_acquire(m->store, &conn) != FG_OK)
+        return now;
+    if (fg_conn_exec(conn, "SELECT value FROM monitor_state WHERE name = 'siem_after_ms'", NULL, 0,
+                     read_int, &saved, NULL) != FG_OK)
+        saved = -1;
+    fg_store_read_release(m->store, conn);
+    if (saved <= 0 || saved > now)
+        return now;
+    return saved < now - SIEM_RESUME_MAX_MS ? now - SIEM_RESUME_MAX_MS : saved;
+}
 
 struct siem_rows {
     unsigned n;
@@ -889,8 +927,11 @@ static fg_rc siem_row(void *ctx, const struct fg_val *cols, int ncols)
 }
 
 /* Every alert raised or updated since the last export — the monitor's and the deadline
- * clock's alike — as one line each (RFC 5424 or CEF, incident/siem.h). Alerts changed while
- * the server was down are not sent at the next start (the export starts "now"). */
+ * clock's alike — as one line each (RFC 5424 or CEF, incident/siem.h). How far it got is
+ * saved with the cursor (monitor_state 'siem_after_ms'); a start resumes there, at most
+ * SIEM_RESUME_MAX_MS back: alerts changed while the export was off or not yet sent at a stop
+ * or crash go out then. At least once — an alert changed in the very millisecond of the saved
+ * point is sent again. */
 static void siem_export(struct fg_monitor *m)
 {
     static _Thread_local struct fg_alert_view v;
@@ -1079,7 +1120,10 @@ fg_rc fg_monitor_start(struct fg_monitor *m)
     if (rc)
         return rc;
     m->last_prune_ms = 0;
-    m->siem_after_ms = fg_time_wall_ms();
+    int64_t now = fg_time_wall_ms();
+    m->siem_after_id[0] = '\0';
+    m->siem_after_ms = siem_resume_ms(m, now);
+    m->siem_saved_ms = m->siem_after_ms;
     if (pthread_create(&m->thread, NULL, monitor_main, m) != 0)
         return FG_ERR_NOMEM;
     (void)pthread_setname_np(m->thread, "fg-monitor");

@@ -512,12 +512,84 @@ static void test_audit_rules_metrics(void **state)
     assert_true(seen >= 1);
 }
 
+/* Lines of the file at path that contain needle (0 when it does not exist). */
+static int lines_with(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+static int wait_lines_with(const char *path, const char *needle)
+{
+    uint64_t t0 = now_ms_mono();
+    int n;
+    while ((n = lines_with(path, needle)) == 0 && now_ms_mono() - t0 < 5000)
+        sleep_ms(POLL_MS);
+    return n;
+}
+
+/* Five failed logins from ip, then more until the monitor's block answers 429 (≤ 5 s). */
+static void brute_force_until_blocked(const char *ip, const char *tag)
+{
+    char user[64];
+    long status = 0;
+    uint64_t t0 = now_ms_mono();
+    for (int i = 0; status != 429 && now_ms_mono() - t0 < 5000; i++) {
+        snprintf(user, sizeof user, "%s%d", tag, i);
+        status = login_from(ip, user, "x-password-long-enough", "dev-siem", NULL);
+        if (status != 401 && status != 429)
+            fail_msg("login from %s: %ld", ip, status);
+        if (i >= 5 && status != 429)
+            sleep_ms(POLL_MS);
+    }
+    assert_int_equal(status, 429);
+}
+
+/* The SIEM export resumes where it stopped (MON-6): an alert raised while the export was
+ * off is sent when it comes back, after a restart. Last in the group: it restarts the server
+ * with other settings. */
+static void test_siem_resumes(void **state)
+{
+    (void)state;
+    brute_force_until_blocked("198.51.100.61", "siemone");
+    assert_true(wait_lines_with(siem_path, "198.51.100.61") >= 1);
+    int slot = -1;
+    for (int i = 0; i < W.s.nargs; i++)
+        if (strcmp(W.s.args[i], siem_arg) == 0)
+            slot = i;
+    assert_true(slot >= 0);
+    /* the export off: the alert is raised (and acted on) but not sent */
+    snprintf(W.s.args[slot], FG_TEST_SERVER_ARG_LEN, "monitor.siem_target=");
+    fg_test_server_restart(&W.s);
+    bank_unseal(&W.s, &W.b);
+    brute_force_until_blocked("198.51.100.62", "siemtwo");
+    /* on again, to a new file: it resumes at the saved point and sends the missed alert */
+    char siem2[160];
+    snprintf(siem2, sizeof siem2, "%s.2", siem_path);
+    unlink(siem2);
+    snprintf(W.s.args[slot], FG_TEST_SERVER_ARG_LEN, "monitor.siem_target=file:%s", siem2);
+    fg_test_server_restart(&W.s);
+    bank_unseal(&W.s, &W.b);
+    int sent = wait_lines_with(siem2, "198.51.100.62");
+    unlink(siem2);
+    assert_int_equal(sent, 1);
+    assert_int_equal(lines_with(siem_path, "198.51.100.62"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bruteforce_user), cmocka_unit_test(test_stuffing_ip),
         cmocka_unit_test(test_takeover),        cmocka_unit_test(test_mass_reveal),
         cmocka_unit_test(test_intake),          cmocka_unit_test(test_audit_rules_metrics),
+        cmocka_unit_test(test_siem_resumes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
