@@ -83,7 +83,6 @@
 #define BENCH_ERRORS_SHOWN 5
 #define BENCH_ERROR_TEXT 200
 #define BENCH_START_MS 15000 /* the server must answer /v1/health within this */
-#define BENCH_STOP_MS 15000  /* and exit after SIGTERM within this */
 #define BENCH_DRAIN_MS 10000 /* the monitor must catch up within this after the load */
 #define BENCH_DRAIN_STABLE 5 /* ... i.e. this many 100 ms polls without a new firing */
 #define BENCH_HIST_BUCKETS 12
@@ -95,111 +94,11 @@ static const char *const bucket_le[BENCH_HIST_BUCKETS] = {
 
 /* ---- the server --------------------------------------------------------------------------- */
 
-static struct {
-    char bin[PATH_MAX + 16];
-    char dir[BENCH_DIR_MAX];
-    char base_url[64];
-    pid_t pid;
-} srv;
+#define BENCH_PROG "bench_alerts"
+#include "bench_server.h"
 
-static void server_kill(void)
-{
-    if (srv.pid > 0) {
-        kill(srv.pid, SIGKILL);
-        waitpid(srv.pid, NULL, 0);
-        srv.pid = 0;
-    }
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_alerts: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    server_kill();
-    if (srv.dir[0] != '\0')
-        fprintf(stderr, "bench_alerts: data directory kept: %s\n", srv.dir);
-    exit(1);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        die("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static void server_start(int port)
-{
-    char port_arg[48], log_arg[BENCH_DIR_MAX + 32], out[BENCH_DIR_MAX + 32], level_arg[48];
-    snprintf(port_arg, sizeof port_arg, "server.port=%d", port);
-    snprintf(log_arg, sizeof log_arg, "log.file=%s/finguard.log", srv.dir);
-    snprintf(out, sizeof out, "%s/stdout.log", srv.dir);
-    const char *lvl = getenv("FG_BENCH_LOG_LEVEL");
-    snprintf(level_arg, sizeof level_arg, "log.level=%s", lvl && *lvl ? lvl : "warn");
-    char *const argv[] = {srv.bin,      "serve",
-                          "--data-dir", srv.dir,
-                          "--set",      "server.address=127.0.0.1",
-                          "--set",      port_arg,
-                          "--set",      "server.tls=false",
-                          "--set",      "server.trusted_proxies=127.0.0.1",
-                          "--set",      "keys.dev_mode=true",
-                          "--set",      log_arg,
-                          "--set",      level_arg,
-                          "--set",      "outbox.sink=file",
-                          NULL};
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || nul < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(nul, 0) < 0)
-            _exit(126);
-        execv(srv.bin, argv);
-        _exit(127);
-    }
-    srv.pid = pid;
-    snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%d", port);
-}
-
-/* SIGTERM and wait; the exit code, or -1 when it had to be killed. */
-static int server_stop(void)
-{
-    if (srv.pid <= 0)
-        return -1;
-    kill(srv.pid, SIGTERM);
-    uint64_t until = fg_time_mono_ns() + BENCH_STOP_MS * NS_PER_MS;
-    int st = 0;
-    while (fg_time_mono_ns() < until) {
-        pid_t r = waitpid(srv.pid, &st, WNOHANG);
-        if (r == srv.pid) {
-            srv.pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        usleep(20000);
-    }
-    server_kill();
-    return -1;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+static const char *const server_args[] = {"--set", "server.trusted_proxies=127.0.0.1", "--set",
+                                          "keys.dev_mode=true", NULL};
 
 static struct fg_client *client_new(void)
 {
@@ -443,26 +342,6 @@ static int parse_args(int argc, char **argv, unsigned *seconds, unsigned *addres
     return 0;
 }
 
-static void find_binary(const char *argv0)
-{
-    const char *env = getenv("FINGUARD_BIN");
-    if (env != NULL && *env != '\0') {
-        snprintf(srv.bin, sizeof srv.bin, "%s", env);
-        return;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(self, sizeof self, "%s", argv0);
-        n = (ssize_t)strlen(self);
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    snprintf(srv.bin, sizeof srv.bin, "%s/finguard", slash ? self : ".");
-}
-
 /* After the load: poll until the histogram's count stops moving (the monitor caught up). */
 static void drain(struct fg_client *c, struct hist *h)
 {
@@ -518,7 +397,7 @@ int main(int argc, char **argv)
     if (mkdtemp(tmpl) == NULL)
         die("mkdtemp %s: %s", tmpl, strerror(errno));
     snprintf(srv.dir, sizeof srv.dir, "%s", tmpl);
-    server_start(free_port());
+    server_start(free_port(), 0, server_args);
     wait_healthy();
     struct fg_client *mc = client_new(); /* /metrics and the block check, from 127.0.0.1 */
     if (mc == NULL)

@@ -104,7 +104,6 @@
 #define BENCH_ID_MAX 64              /* any id the server hands out (customer, account, user) */
 #define BENCH_ERRORS_SHOWN 5         /* error answers printed in full */
 #define BENCH_START_MS 15000         /* the server must answer /v1/health within this */
-#define BENCH_STOP_MS 15000          /* and exit after SIGTERM within this */
 #define BENCH_HASH_RETRIES 100       /* 429 from the bounded hashing pool: retries, 50 ms apart */
 #define BENCH_OUTBOX_MAX (64u << 20) /* bytes of DATA_DIR/outbox.jsonl we read */
 #define BENCH_METRICS_TEXT_MAX 256   /* one metric line */
@@ -120,116 +119,14 @@
 
 /* ---- the server --------------------------------------------------------------------------- */
 
-static struct {
-    char bin[PATH_MAX + 16];
-    char dir[BENCH_DIR_MAX];
-    char base_url[64];
-    char ca_file[BENCH_DIR_MAX + 32];
-    pid_t pid;
-} srv;
+#define BENCH_PROG "bench_transfers"
+#include "bench_server.h"
 
-static void server_kill(void)
-{
-    if (srv.pid > 0) {
-        kill(srv.pid, SIGKILL);
-        waitpid(srv.pid, NULL, 0);
-        srv.pid = 0;
-    }
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_transfers: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    server_kill();
-    if (srv.dir[0] != '\0')
-        fprintf(stderr, "bench_transfers: data directory kept: %s\n", srv.dir);
-    exit(1);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        die("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static void server_start(int port)
-{
-    char port_arg[48], log_arg[BENCH_DIR_MAX + 32], out[BENCH_DIR_MAX + 32];
-    snprintf(port_arg, sizeof port_arg, "server.port=%d", port);
-    snprintf(log_arg, sizeof log_arg, "log.file=%s/finguard.log", srv.dir);
-    snprintf(out, sizeof out, "%s/stdout.log", srv.dir);
-    /* FG_BENCH_LOG_LEVEL=info|debug: a chattier server log, for diagnosis only */
-    const char *lvl = getenv("FG_BENCH_LOG_LEVEL");
-    char level_arg[48];
-    snprintf(level_arg, sizeof level_arg, "log.level=%s", lvl && *lvl ? lvl : "warn");
-    char *const argv[] = {srv.bin,      "serve",
-                          "--data-dir", srv.dir,
-                          "--set",      "server.address=127.0.0.1",
-                          "--set",      port_arg,
-                          "--set",      log_arg,
-                          "--set",      level_arg,
-                          "--set",      "outbox.sink=file",
-                          "--set",      "iam.customer_mfa=optional",
-                          /* the monitor evaluates every transfer (rules, risk) but does not
-                           * act: 64 clients paying each other look like draining */
-                          "--set",      "monitor.enforce=false",
-                          NULL};
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || nul < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(nul, 0) < 0)
-            _exit(126);
-        execv(srv.bin, argv);
-        _exit(127);
-    }
-    srv.pid = pid;
-    snprintf(srv.base_url, sizeof srv.base_url, "https://127.0.0.1:%d", port);
-    snprintf(srv.ca_file, sizeof srv.ca_file, "%s/tls/cert.pem", srv.dir);
-}
-
-/* SIGTERM and wait; the exit code, or -1 when it had to be killed. */
-static int server_stop(void)
-{
-    if (srv.pid <= 0)
-        return -1;
-    kill(srv.pid, SIGTERM);
-    uint64_t until = fg_time_mono_ns() + BENCH_STOP_MS * NS_PER_MS;
-    int st = 0;
-    while (fg_time_mono_ns() < until) {
-        pid_t r = waitpid(srv.pid, &st, WNOHANG);
-        if (r == srv.pid) {
-            srv.pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        usleep(20000);
-    }
-    server_kill();
-    return -1;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+static const char *const server_args[] = {
+    "--set", "iam.customer_mfa=optional",
+    /* the monitor evaluates every transfer (rules, risk) but does not act: 64 clients paying
+     * each other look like draining */
+    "--set", "monitor.enforce=false", NULL};
 
 static char *read_file(const char *path, size_t max, size_t *len)
 {
@@ -895,26 +792,6 @@ static int parse_args(int argc, char **argv, unsigned *seconds, unsigned *client
     return 0;
 }
 
-static void find_binary(const char *argv0)
-{
-    const char *env = getenv("FINGUARD_BIN");
-    if (env != NULL && *env != '\0') {
-        snprintf(srv.bin, sizeof srv.bin, "%s", env);
-        return;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(self, sizeof self, "%s", argv0);
-        n = (ssize_t)strlen(self);
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    snprintf(srv.bin, sizeof srv.bin, "%s/finguard", slash ? self : ".");
-}
-
 static void wait_healthy(void)
 {
     uint64_t until = fg_time_mono_ns() + BENCH_START_MS * NS_PER_MS;
@@ -963,7 +840,7 @@ int main(int argc, char **argv)
     if (mkdtemp(tmpl) == NULL)
         die("mkdtemp %s: %s", tmpl, strerror(errno));
     snprintf(srv.dir, sizeof srv.dir, "%s", tmpl);
-    server_start(free_port());
+    server_start(free_port(), 1, server_args);
     wait_healthy();
     fprintf(stderr, "bench_transfers: server %s up (data %s); setting up staff\n", srv.base_url,
             srv.dir);
